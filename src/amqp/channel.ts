@@ -1,0 +1,595 @@
+/**
+ * One AMQP channel: method dispatch, content assembly for publishes, consumers, acknowledgements,
+ * confirms and transactions. Every incoming method goes through the one exhaustive switch in
+ * `handle`; each case calls into the core (vhost, queue) and answers on the wire.
+ *
+ * Errors are thrown as AmqpError; the connection turns soft ones into channel.close and hard ones
+ * into connection.close (see connection.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { Message } from '../core/message.js';
+import type { Queue, QueueEntry } from '../core/queue/queue.js';
+import { VHost } from '../core/vhost.js';
+import type { Exchange } from '../core/exchange/exchange.js';
+import {
+  AmqpError,
+  accessRefused,
+  channelError,
+  commandInvalid,
+  frameError,
+  notFound,
+  notImplemented,
+  preconditionFailed,
+  ReplyCode,
+  unexpectedFrame,
+} from '../protocol/errors.js';
+import { parseContentHeader } from '../protocol/content-header.js';
+import * as M from '../protocol/generated/methods.js';
+import { ChannelConsumer } from './channel-consumer.js';
+import type { Session } from './session.js';
+import { requeueAll, Unacked, type Delivery } from './unacked.js';
+
+type State = 'open' | 'closing';
+
+/** A publish whose content header and body frames are still arriving. */
+interface PendingPublish {
+  exchange: Exchange;
+  routingKey: string;
+  mandatory: boolean;
+  properties: Buffer | undefined;
+  bodySize: number;
+  /** body frames received so far; joined once complete (one frame: used as is, no copy) */
+  parts: Buffer[];
+  received: number;
+}
+
+/** Work held back by a transaction until tx.commit. */
+type TxOp =
+  | { kind: 'publish'; exchange: Exchange; routingKey: string; mandatory: boolean; msg: Message }
+  | { kind: 'ack'; deliveries: Delivery[] }
+  | { kind: 'reject'; deliveries: Delivery[]; requeue: boolean };
+
+export class Channel {
+  readonly id: number;
+  readonly session: Session;
+  private state: State = 'open';
+  private pending: PendingPublish | undefined;
+  readonly consumers = new Map<string, ChannelConsumer>();
+  readonly unacked = new Unacked();
+  private nextDeliveryTag = 1;
+  /** basic.qos global=true: limit across the channel; 0 = none */
+  private channelPrefetch = 0;
+  /** basic.qos global=false: limit given to consumers created from now on */
+  private consumerPrefetch = 0;
+  private flowActive = true;
+  private lastQueue = '';
+  private confirm = false;
+  private publishSeq = 0;
+  /** highest publish sequence confirmed but not yet sent as an ack */
+  private confirmPending = 0;
+  private confirmSent = 0;
+  private tx: TxOp[] | undefined;
+  stats = { published: 0, delivered: 0, acked: 0 };
+
+  constructor(id: number, session: Session) {
+    this.id = id;
+    this.session = session;
+  }
+
+  get closing(): boolean {
+    return this.state === 'closing';
+  }
+
+  get confirmMode(): boolean {
+    return this.confirm;
+  }
+
+  get txMode(): boolean {
+    return this.tx !== undefined;
+  }
+
+  get prefetchCount(): number {
+    return this.channelPrefetch || this.consumerPrefetch;
+  }
+
+  // ---------- frames ----------
+
+  handleMethod(m: M.Method): void {
+    if (this.state === 'closing') {
+      // After we sent channel.close, only close/close-ok matter; everything else is dropped.
+      if (m.kind === 'channel.close-ok') this.finish();
+      else if (m.kind === 'channel.close') this.session.out.method(this.id, M.encodeChannelCloseOk, {});
+      return;
+    }
+    if (this.pending) {
+      throw unexpectedFrame(
+        `expected content header for class 60, got non content header frame instead`,
+      );
+    }
+    this.handle(m);
+  }
+
+  handleHeader(payload: Buffer): void {
+    if (this.state === 'closing') return;
+    const p = this.pending;
+    if (!p || p.properties !== undefined) {
+      throw unexpectedFrame('expected method frame, got non method frame instead');
+    }
+    const h = parseContentHeader(payload);
+    if (h.classId !== 60) throw frameError(`content header for class ${h.classId}, expected class 60`);
+    if (h.bodySize > this.session.maxMessageSize) {
+      this.pending = undefined;
+      throw preconditionFailed(
+        `message size ${h.bodySize} is larger than configured max size ${this.session.maxMessageSize}`,
+      );
+    }
+    // The properties slice points into the read buffer: copy it, it outlives this frame.
+    p.properties = Buffer.from(h.properties);
+    p.bodySize = h.bodySize;
+    if (h.bodySize === 0) this.completePublish(p, Buffer.alloc(0));
+  }
+
+  handleBody(payload: Buffer): void {
+    if (this.state === 'closing') return;
+    const p = this.pending;
+    if (!p || p.properties === undefined) {
+      throw unexpectedFrame('expected method frame, got non method frame instead');
+    }
+    p.received += payload.length;
+    if (p.received > p.bodySize) {
+      throw frameError(`content body is larger than the ${p.bodySize} bytes its header announced`);
+    }
+    if (p.received === p.bodySize && p.parts.length === 0) {
+      // Single body frame: keep the slice of the read buffer as the body (zero copy).
+      this.completePublish(p, payload);
+      return;
+    }
+    p.parts.push(Buffer.from(payload));
+    if (p.received === p.bodySize) this.completePublish(p, Buffer.concat(p.parts, p.bodySize));
+  }
+
+  // ---------- dispatch ----------
+
+  private handle(m: M.Method): void {
+    const out = this.session.out;
+    const vhost = this.session.vhost;
+    switch (m.kind) {
+      case 'channel.open':
+        throw channelError(`second 'channel.open' seen`);
+      case 'channel.close':
+        this.teardown();
+        out.method(this.id, M.encodeChannelCloseOk, {});
+        this.session.channelClosed(this.id);
+        return;
+      case 'channel.close-ok':
+        return; // we never sent a close on an open channel: nothing to do
+      case 'channel.flow':
+        if (!m.active) throw notImplemented('active=false');
+        this.flowActive = true;
+        out.method(this.id, M.encodeChannelFlowOk, { active: true });
+        return;
+      case 'channel.flow-ok':
+        return;
+
+      case 'exchange.declare': {
+        vhost.declareExchange({
+          name: m.exchange,
+          type: m.type,
+          passive: m.passive,
+          durable: m.durable,
+          autoDelete: m.autoDelete,
+          internal: m.internal,
+          arguments: m.arguments,
+        });
+        if (!m.noWait) out.method(this.id, M.encodeExchangeDeclareOk, {});
+        return;
+      }
+      case 'exchange.delete':
+        vhost.deleteExchange(m.exchange, m.ifUnused);
+        if (!m.noWait) out.method(this.id, M.encodeExchangeDeleteOk, {});
+        return;
+      case 'exchange.bind':
+        vhost.exchange(m.source);
+        vhost.bind(m.source, vhost.exchange(m.destination), m.routingKey, m.arguments);
+        if (!m.noWait) out.method(this.id, M.encodeExchangeBindOk, {});
+        return;
+      case 'exchange.unbind':
+        vhost.unbind(m.source, vhost.exchange(m.destination), m.routingKey, m.arguments);
+        if (!m.noWait) out.method(this.id, M.encodeExchangeUnbindOk, {});
+        return;
+
+      case 'queue.declare': {
+        const name = m.queue === '' ? VHost.generateQueueName() : m.queue;
+        const q = vhost.declareQueue(
+          {
+            name,
+            serverNamed: m.queue === '',
+            passive: m.passive && m.queue !== '',
+            durable: m.durable,
+            exclusive: m.exclusive,
+            autoDelete: m.autoDelete,
+            arguments: m.arguments,
+          },
+          this.session,
+        );
+        this.lastQueue = q.name;
+        if (!m.noWait) {
+          out.method(this.id, M.encodeQueueDeclareOk, {
+            queue: q.name,
+            messageCount: q.messageCount,
+            consumerCount: q.consumerCount,
+          });
+        }
+        return;
+      }
+      case 'queue.bind': {
+        const q = vhost.queue(this.queueName(m.queue), this.session);
+        const key = m.queue === '' && m.routingKey === '' ? q.name : m.routingKey;
+        vhost.bind(m.exchange, q, key, m.arguments);
+        if (!m.noWait) out.method(this.id, M.encodeQueueBindOk, {});
+        return;
+      }
+      case 'queue.unbind': {
+        const q = vhost.queue(this.queueName(m.queue), this.session);
+        vhost.unbind(m.exchange, q, m.routingKey, m.arguments);
+        out.method(this.id, M.encodeQueueUnbindOk, {});
+        return;
+      }
+      case 'queue.purge': {
+        const q = vhost.queue(this.queueName(m.queue), this.session);
+        const n = q.purge();
+        if (!m.noWait) out.method(this.id, M.encodeQueuePurgeOk, { messageCount: n });
+        return;
+      }
+      case 'queue.delete': {
+        const n = vhost.deleteQueue(this.queueName(m.queue), this.session, m.ifUnused, m.ifEmpty);
+        if (!m.noWait) out.method(this.id, M.encodeQueueDeleteOk, { messageCount: n });
+        return;
+      }
+
+      case 'basic.qos':
+        if (m.prefetchSize !== 0) throw notImplemented(`prefetch_size!=0 (${m.prefetchSize})`);
+        if (m.global) this.channelPrefetch = m.prefetchCount;
+        else this.consumerPrefetch = m.prefetchCount;
+        out.method(this.id, M.encodeBasicQosOk, {});
+        // A larger window may let waiting messages through now.
+        this.resume();
+        return;
+      case 'basic.consume':
+        this.consume(m);
+        return;
+      case 'basic.cancel': {
+        const c = this.consumers.get(m.consumerTag);
+        if (c) {
+          this.consumers.delete(m.consumerTag);
+          c.queue.removeConsumer(c);
+        }
+        if (!m.noWait) out.method(this.id, M.encodeBasicCancelOk, { consumerTag: m.consumerTag });
+        return;
+      }
+      case 'basic.publish': {
+        if (m.immediate) throw notImplemented('immediate=true');
+        const ex = vhost.exchange(m.exchange);
+        if (ex.internal) {
+          throw accessRefused(`cannot publish to internal exchange '${m.exchange}' in vhost '${vhost.name}'`);
+        }
+        this.pending = {
+          exchange: ex,
+          routingKey: m.routingKey,
+          mandatory: m.mandatory,
+          properties: undefined,
+          bodySize: 0,
+          parts: [],
+          received: 0,
+        };
+        return;
+      }
+      case 'basic.get':
+        this.get(m.queue, m.noAck);
+        return;
+      case 'basic.ack': {
+        const ds = this.unacked.take(m.deliveryTag, m.multiple);
+        if (this.tx) this.tx.push({ kind: 'ack', deliveries: ds });
+        else this.settle(ds);
+        return;
+      }
+      case 'basic.reject': {
+        const ds = this.unacked.take(m.deliveryTag, false);
+        if (this.tx) this.tx.push({ kind: 'reject', deliveries: ds, requeue: m.requeue });
+        else this.reject(ds, m.requeue);
+        return;
+      }
+      case 'basic.nack': {
+        const ds = this.unacked.take(m.deliveryTag, m.multiple);
+        if (this.tx) this.tx.push({ kind: 'reject', deliveries: ds, requeue: m.requeue });
+        else this.reject(ds, m.requeue);
+        return;
+      }
+      case 'basic.recover-async':
+      case 'basic.recover':
+        if (!m.requeue) throw notImplemented('requeue=false');
+        this.reject(this.unacked.drain(), true);
+        if (m.kind === 'basic.recover') out.method(this.id, M.encodeBasicRecoverOk, {});
+        return;
+
+      case 'confirm.select':
+        if (this.tx) throw preconditionFailed('cannot switch from tx to confirm mode');
+        this.confirm = true;
+        if (!m.nowait) out.method(this.id, M.encodeConfirmSelectOk, {});
+        return;
+      case 'tx.select':
+        if (this.confirm) throw preconditionFailed('cannot switch from confirm to tx mode');
+        this.tx ??= [];
+        out.method(this.id, M.encodeTxSelectOk, {});
+        return;
+      case 'tx.commit':
+        if (!this.tx) throw preconditionFailed('channel is not transactional');
+        this.commit();
+        out.method(this.id, M.encodeTxCommitOk, {});
+        return;
+      case 'tx.rollback':
+        if (!this.tx) throw preconditionFailed('channel is not transactional');
+        // Acks taken out of the unacked set go back to it: a rolled-back ack never happened.
+        for (const op of this.tx) {
+          if (op.kind !== 'publish') for (const d of op.deliveries) this.unacked.add(d);
+        }
+        this.tx = [];
+        out.method(this.id, M.encodeTxRollbackOk, {});
+        return;
+
+      // Methods only a server sends, or connection-class methods on a channel.
+      case 'connection.start':
+      case 'connection.start-ok':
+      case 'connection.secure':
+      case 'connection.secure-ok':
+      case 'connection.tune':
+      case 'connection.tune-ok':
+      case 'connection.open':
+      case 'connection.open-ok':
+      case 'connection.close':
+      case 'connection.close-ok':
+      case 'connection.blocked':
+      case 'connection.unblocked':
+      case 'connection.update-secret':
+      case 'connection.update-secret-ok':
+      case 'channel.open-ok':
+      case 'exchange.declare-ok':
+      case 'exchange.delete-ok':
+      case 'exchange.bind-ok':
+      case 'exchange.unbind-ok':
+      case 'queue.declare-ok':
+      case 'queue.bind-ok':
+      case 'queue.unbind-ok':
+      case 'queue.purge-ok':
+      case 'queue.delete-ok':
+      case 'basic.qos-ok':
+      case 'basic.consume-ok':
+      case 'basic.cancel-ok':
+      case 'basic.return':
+      case 'basic.deliver':
+      case 'basic.get-ok':
+      case 'basic.get-empty':
+      case 'basic.recover-ok':
+      case 'confirm.select-ok':
+      case 'tx.select-ok':
+      case 'tx.commit-ok':
+      case 'tx.rollback-ok':
+        throw commandInvalid(`unexpected method ${m.kind} on channel ${this.id}`);
+      default: {
+        const never: never = m;
+        throw commandInvalid(`unknown method ${(never as M.Method).kind}`);
+      }
+    }
+  }
+
+  private queueName(name: string): string {
+    if (name !== '') return name;
+    if (this.lastQueue === '') throw notFound('no previously declared queue');
+    return this.lastQueue;
+  }
+
+  // ---------- publishing ----------
+
+  private completePublish(p: PendingPublish, body: Buffer): void {
+    this.pending = undefined;
+    const msg = new Message(p.exchange.name, p.routingKey, p.properties as Buffer, body);
+    if (msg.has(M.BASIC_PROPERTY_FLAG.userId)) {
+      const uid = msg.properties.userId;
+      if (uid !== this.session.user.name) {
+        throw preconditionFailed(
+          `user_id property set to '${String(uid)}' but authenticated user was '${this.session.user.name}'`,
+        );
+      }
+    }
+    this.stats.published++;
+    if (this.tx) {
+      this.tx.push({ kind: 'publish', exchange: p.exchange, routingKey: p.routingKey, mandatory: p.mandatory, msg });
+      return;
+    }
+    this.route(p.exchange, p.routingKey, p.mandatory, msg);
+  }
+
+  private route(exchange: Exchange, routingKey: string, mandatory: boolean, msg: Message): void {
+    const queues = new Set<Queue>();
+    if (!exchange.deleted) this.session.vhost.route(exchange, msg, routingKey, queues);
+    if (queues.size === 0) {
+      if (mandatory) {
+        this.session.out.method(this.id, M.encodeBasicReturn, {
+          replyCode: ReplyCode.NoRoute,
+          replyText: 'NO_ROUTE',
+          exchange: exchange.name,
+          routingKey,
+        });
+        this.session.out.content(this.id, 60, msg.rawProperties, msg.body);
+      }
+    } else {
+      for (const q of queues) q.enqueue(msg);
+    }
+    if (this.confirm) this.confirmed(++this.publishSeq);
+  }
+
+  /**
+   * Records that publish `seq` is confirmed. Acks go out at most once per event-loop turn, as one
+   * `multiple` ack for everything confirmed since the last one (confirms are issued in order).
+   */
+  private confirmed(seq: number): void {
+    this.confirmPending = seq;
+    if (this.confirmPending - this.confirmSent === 1) {
+      setImmediate(() => this.flushConfirms());
+    }
+  }
+
+  private flushConfirms(): void {
+    if (this.state !== 'open' || this.confirmPending === this.confirmSent) return;
+    const multiple = this.confirmPending - this.confirmSent > 1;
+    this.session.out.method(this.id, M.encodeBasicAck, { deliveryTag: this.confirmPending, multiple });
+    this.confirmSent = this.confirmPending;
+  }
+
+  private commit(): void {
+    const ops = this.tx ?? [];
+    this.tx = [];
+    for (const op of ops) {
+      if (op.kind === 'publish') this.route(op.exchange, op.routingKey, op.mandatory, op.msg);
+      else if (op.kind === 'ack') this.settle(op.deliveries);
+      else this.reject(op.deliveries, op.requeue);
+    }
+  }
+
+  // ---------- consuming ----------
+
+  private consume(m: M.BasicConsume): void {
+    const vhost = this.session.vhost;
+    const q = vhost.queue(this.queueName(m.queue), this.session);
+    const tag = m.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}` : m.consumerTag;
+    if (this.consumers.has(tag)) {
+      throw new AmqpError(ReplyCode.NotAllowed, `attempt to reuse consumer tag '${tag}'`);
+    }
+    const c = new ChannelConsumer(this, q, tag, m.noAck, m.exclusive, m.arguments, this.consumerPrefetch);
+    q.addConsumer(c);
+    this.consumers.set(tag, c);
+    if (!m.noWait) this.session.out.method(this.id, M.encodeBasicConsumeOk, { consumerTag: tag });
+    q.dispatch();
+  }
+
+  /** The socket and flow state allow deliveries on this channel. */
+  canDeliver(): boolean {
+    return this.state === 'open' && this.flowActive && this.session.writable();
+  }
+
+  hasChannelCredit(): boolean {
+    return this.channelPrefetch === 0 || this.unacked.size < this.channelPrefetch;
+  }
+
+  deliver(c: ChannelConsumer, queue: Queue, entry: QueueEntry): void {
+    const tag = this.nextDeliveryTag++;
+    if (!c.noAck) this.unacked.add({ tag, queue, entry, consumerTag: c.tag });
+    const msg = entry.msg;
+    const out = this.session.out;
+    out.method(this.id, M.encodeBasicDeliver, {
+      consumerTag: c.tag,
+      deliveryTag: tag,
+      redelivered: entry.redelivered,
+      exchange: msg.exchange,
+      routingKey: msg.routingKey,
+    });
+    out.content(this.id, 60, msg.rawProperties, msg.body);
+    this.stats.delivered++;
+  }
+
+  private get(queueName: string, noAck: boolean): void {
+    const q = this.session.vhost.queue(this.queueName(queueName), this.session);
+    const out = this.session.out;
+    const entry = q.get(noAck);
+    if (!entry) {
+      out.method(this.id, M.encodeBasicGetEmpty, {});
+      return;
+    }
+    const tag = this.nextDeliveryTag++;
+    if (!noAck) this.unacked.add({ tag, queue: q, entry, consumerTag: undefined });
+    out.method(this.id, M.encodeBasicGetOk, {
+      deliveryTag: tag,
+      redelivered: entry.redelivered,
+      exchange: entry.msg.exchange,
+      routingKey: entry.msg.routingKey,
+      messageCount: q.messageCount,
+    });
+    out.content(this.id, 60, entry.msg.rawProperties, entry.msg.body);
+    this.stats.delivered++;
+  }
+
+  private releaseCredit(ds: Delivery[]): void {
+    for (const d of ds) {
+      if (d.consumerTag === undefined) continue;
+      const c = this.consumers.get(d.consumerTag);
+      if (c) c.unacked--;
+    }
+  }
+
+  private settle(ds: Delivery[]): void {
+    this.releaseCredit(ds);
+    for (const d of ds) d.queue.settle(d.entry);
+    this.stats.acked += ds.length;
+    this.resume();
+  }
+
+  private reject(ds: Delivery[], requeue: boolean): void {
+    this.releaseCredit(ds);
+    if (requeue) requeueAll(ds);
+    else for (const d of ds) d.queue.settle(d.entry);
+    this.resume();
+  }
+
+  /** Asks the queues this channel consumes from to deliver again (credit or socket space freed). */
+  resume(): void {
+    if (this.consumers.size === 0) return;
+    if (this.consumers.size === 1) {
+      for (const c of this.consumers.values()) c.queue.dispatch();
+      return;
+    }
+    const seen = new Set<Queue>();
+    for (const c of this.consumers.values()) {
+      if (seen.has(c.queue)) continue;
+      seen.add(c.queue);
+      c.queue.dispatch();
+    }
+  }
+
+  consumerCancelledByQueue(c: ChannelConsumer): void {
+    this.consumers.delete(c.tag);
+    if (this.state === 'open' && this.session.consumerCancelNotify) {
+      this.session.out.method(this.id, M.encodeBasicCancel, { consumerTag: c.tag, noWait: true });
+    }
+  }
+
+  // ---------- closing ----------
+
+  /** Server-initiated close for a soft error: tell the client, drop our state, await close-ok. */
+  close(err: AmqpError): void {
+    if (this.state === 'closing') return;
+    this.teardown();
+    this.state = 'closing';
+    this.session.out.method(this.id, M.encodeChannelClose, {
+      replyCode: err.code,
+      replyText: err.replyText.slice(0, 255),
+      classId: err.classId,
+      methodId: err.methodId,
+    });
+  }
+
+  /**
+   * Releases everything the channel holds: consumers cancelled, unacked messages requeued (marked
+   * redelivered), pending publish and transaction dropped. Safe to call more than once.
+   */
+  teardown(): void {
+    this.pending = undefined;
+    this.tx = this.tx ? [] : undefined;
+    for (const c of this.consumers.values()) c.queue.removeConsumer(c);
+    this.consumers.clear();
+    requeueAll(this.unacked.drain());
+  }
+
+  private finish(): void {
+    this.session.channelClosed(this.id);
+  }
+}

@@ -1,0 +1,454 @@
+/**
+ * One client connection: protocol header, handshake (start/tune/open), channel multiplexing,
+ * heartbeats, and closing in both directions. Frames arrive from the FrameParser as slices of the read
+ * buffer; methods are decoded here and handed to the channel they name.
+ *
+ * Error policy: a soft AmqpError (< 500, except 320/402) thrown while handling a channel's frame
+ * closes that channel; anything else closes the connection with connection.close, after which only
+ * close-ok is awaited (and the socket is cut if it does not come within CLOSE_TIMEOUT_MS).
+ */
+import type { Socket } from 'node:net';
+import type { Broker, ConnectionInfo, User } from '../core/broker.js';
+import type { VHost } from '../core/vhost.js';
+import type { Logger } from '../log.js';
+import { AmqpError, channelError, commandInvalid, frameError, notAllowed, ReplyCode, unexpectedFrame } from '../protocol/errors.js';
+import { FrameParser } from '../protocol/frame-parser.js';
+import * as M from '../protocol/generated/methods.js';
+import { Reader } from '../protocol/reader.js';
+import type { FieldTable } from '../protocol/field-types.js';
+import { Channel } from './channel.js';
+import { Outbox } from './outbox.js';
+import { MECHANISMS, parseCredentials } from './sasl.js';
+import { serverProperties } from './server-properties.js';
+import type { Session } from './session.js';
+
+export interface ConnectionLimits {
+  frameMax: number;
+  channelMax: number;
+  heartbeat: number;
+  handshakeTimeoutMs: number;
+  maxMessageSize: number;
+}
+
+const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
+const CLOSE_TIMEOUT_MS = 3000;
+/** Stop delivering to a connection whose unsent bytes exceed this; resume on 'drain'. */
+const WRITE_HIGH_WATER = 1024 * 1024;
+
+type Phase = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'running' | 'closing' | 'closed';
+
+export class Connection implements Session, ConnectionInfo {
+  readonly id: number;
+  readonly broker: Broker;
+  readonly out: Outbox;
+  readonly peerHost: string;
+  readonly peerPort: number;
+  readonly connectedAt = Date.now();
+  private readonly socket: Socket;
+  private readonly log: Logger;
+  private readonly limits: ConnectionLimits;
+  private readonly parser: FrameParser;
+  private phase: Phase = 'header';
+  private headerBytes: Buffer[] = [];
+  private readonly channels = new Map<number, Channel>();
+  private userValue: User | undefined;
+  private vhostValue: VHost | undefined;
+  clientProperties: FieldTable = {};
+  consumerCancelNotify = false;
+  private authFailureClose = false;
+  private mechanism = '';
+  frameMax: number;
+  channelMax: number;
+  heartbeat = 0;
+  private lastRead = Date.now();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  bytesIn = 0;
+
+  constructor(socket: Socket, broker: Broker, limits: ConnectionLimits, log: Logger) {
+    this.id = broker.connectionId();
+    this.socket = socket;
+    this.broker = broker;
+    this.limits = limits;
+    this.frameMax = limits.frameMax;
+    this.channelMax = limits.channelMax;
+    this.peerHost = socket.remoteAddress ?? '';
+    this.peerPort = socket.remotePort ?? 0;
+    this.log = log.child({ connection: this.name });
+    this.out = new Outbox(socket);
+    this.out.frameMax = limits.frameMax;
+    this.parser = new FrameParser(limits.frameMax);
+
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    socket.on('close', () => this.onSocketClose());
+    this.handshakeTimer = setTimeout(() => {
+      this.log.warn('closing connection: handshake did not complete in time');
+      this.socket.destroy();
+    }, limits.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
+  }
+
+  get name(): string {
+    return `${this.peerHost}:${this.peerPort} -> ${this.socket.localAddress ?? ''}:${this.socket.localPort ?? 0}`;
+  }
+
+  get user(): User {
+    if (!this.userValue) throw new Error('connection has no user before start-ok');
+    return this.userValue;
+  }
+
+  get vhost(): VHost {
+    if (!this.vhostValue) throw new Error('connection has no vhost before open');
+    return this.vhostValue;
+  }
+
+  /** ConnectionInfo: names for listings */
+  get userName(): string {
+    return this.userValue?.name ?? '';
+  }
+
+  get vhostName(): string {
+    return this.vhostValue?.name ?? '';
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  get state(): Phase {
+    return this.phase;
+  }
+
+  get maxMessageSize(): number {
+    return this.limits.maxMessageSize;
+  }
+
+  allChannels(): IterableIterator<Channel> {
+    return this.channels.values();
+  }
+
+  writable(): boolean {
+    return this.out.pending < WRITE_HIGH_WATER;
+  }
+
+  // ---------- input ----------
+
+  private onData(chunk: Buffer): void {
+    this.lastRead = Date.now();
+    this.bytesIn += chunk.length;
+    if (this.phase === 'closed') return;
+    try {
+      if (this.phase === 'header') {
+        chunk = this.readProtocolHeader(chunk);
+        if (chunk.length === 0) return;
+      }
+      this.parser.push(chunk, this);
+    } catch (e) {
+      this.onError(e, 0);
+      // The byte stream can no longer be trusted to be in step with frame boundaries.
+      if (this.parser.failed) this.terminate();
+    }
+  }
+
+  /** Consumes the 8-byte protocol header; returns whatever followed it in the same read. */
+  private readProtocolHeader(chunk: Buffer): Buffer {
+    this.headerBytes.push(chunk);
+    const all = Buffer.concat(this.headerBytes);
+    if (all.length < 8) {
+      // A wrong prefix can be told early; wait for more only while what we have still matches.
+      if (!PROTOCOL_HEADER.subarray(0, all.length).equals(all)) this.rejectHeader();
+      return Buffer.alloc(0);
+    }
+    this.headerBytes = [];
+    if (!all.subarray(0, 8).equals(PROTOCOL_HEADER)) {
+      this.rejectHeader();
+      return Buffer.alloc(0);
+    }
+    this.phase = 'start-ok';
+    this.out.method(0, M.encodeConnectionStart, {
+      versionMajor: 0,
+      versionMinor: 9,
+      serverProperties: serverProperties(this.broker.clusterName),
+      mechanisms: Buffer.from(MECHANISMS),
+      locales: Buffer.from('en_US'),
+    });
+    return all.subarray(8);
+  }
+
+  /** The spec: answer an unsupported header with the one we speak, then close. */
+  private rejectHeader(): void {
+    this.log.debug('bad protocol header');
+    this.phase = 'closed';
+    this.out.raw(PROTOCOL_HEADER);
+    this.out.end();
+  }
+
+  /** FrameSink: one frame, payload sliced from the read buffer. */
+  onFrame(type: number, channel: number, payload: Buffer): void {
+    if (this.phase === 'closed') return;
+    if (type === M.FRAME_HEARTBEAT) {
+      if (channel !== 0) throw frameError(`heartbeat frame on channel ${channel}`);
+      return;
+    }
+    if (this.phase === 'closing') {
+      // Only connection.close-ok (or a crossing connection.close) matters now.
+      if (type === M.FRAME_METHOD && channel === 0) {
+        const m = M.decodeMethod(new Reader(payload));
+        if (m.kind === 'connection.close-ok' || m.kind === 'connection.close') {
+          if (m.kind === 'connection.close') this.out.method(0, M.encodeConnectionCloseOk, {});
+          this.terminate();
+        }
+      }
+      return;
+    }
+    if (channel === 0) {
+      if (type !== M.FRAME_METHOD) throw unexpectedFrame(`non-method frame of type ${type} on channel 0`);
+      this.connectionMethod(this.decode(payload));
+      return;
+    }
+    if (this.phase !== 'running') throw commandInvalid(`channel ${channel} used before connection.open`);
+    if (channel > this.channelMax) {
+      throw channelError(`channel ${channel} is above the negotiated channel_max of ${this.channelMax}`);
+    }
+    const ch = this.channels.get(channel);
+    try {
+      if (type === M.FRAME_METHOD) {
+        const m = this.decode(payload);
+        if (!ch) return this.openChannel(channel, m);
+        try {
+          ch.handleMethod(m);
+        } catch (e) {
+          if (e instanceof AmqpError && e.classId === 0) {
+            const ids = M.METHOD_ID[m.kind];
+            e.classId = ids >>> 16;
+            e.methodId = ids & 0xffff;
+          }
+          throw e;
+        }
+      } else if (type === M.FRAME_HEADER) {
+        if (!ch) throw channelError(`content header frame on channel ${channel}, which is not open`);
+        ch.handleHeader(payload);
+      } else if (type === M.FRAME_BODY) {
+        if (!ch) throw channelError(`content body frame on channel ${channel}, which is not open`);
+        ch.handleBody(payload);
+      } else {
+        throw frameError(`unknown frame type ${type}`);
+      }
+    } catch (e) {
+      this.onError(e, channel);
+    }
+  }
+
+  private decode(payload: Buffer): M.Method {
+    return M.decodeMethod(new Reader(payload));
+  }
+
+  private openChannel(id: number, m: M.Method): void {
+    if (m.kind !== 'channel.open') throw channelError(`expected 'channel.open' on channel ${id}, got '${m.kind}'`);
+    this.channels.set(id, new Channel(id, this));
+    this.out.method(id, M.encodeChannelOpenOk, {});
+  }
+
+  // ---------- connection class ----------
+
+  private connectionMethod(m: M.Method): void {
+    switch (this.phase) {
+      case 'start-ok':
+        if (m.kind !== 'connection.start-ok') throw commandInvalid(`expected connection.start-ok, got ${m.kind}`);
+        return this.startOk(m);
+      case 'tune-ok':
+        if (m.kind !== 'connection.tune-ok') throw commandInvalid(`expected connection.tune-ok, got ${m.kind}`);
+        return this.tuneOk(m);
+      case 'open':
+        if (m.kind !== 'connection.open') throw commandInvalid(`expected connection.open, got ${m.kind}`);
+        return this.open(m);
+      default:
+        break;
+    }
+    switch (m.kind) {
+      case 'connection.close':
+        this.log.debug({ code: m.replyCode, text: m.replyText }, 'client closed the connection');
+        this.out.method(0, M.encodeConnectionCloseOk, {});
+        this.cleanup();
+        this.phase = 'closed';
+        this.out.end();
+        return;
+      case 'connection.close-ok':
+        return this.terminate();
+      case 'connection.update-secret':
+        // No token-based auth yet: accept the new secret, as RabbitMQ does for the internal backend.
+        this.out.method(0, M.encodeConnectionUpdateSecretOk, {});
+        return;
+      default:
+        throw commandInvalid(`unexpected method ${m.kind} on channel 0`);
+    }
+  }
+
+  private startOk(m: M.ConnectionStartOk): void {
+    this.clientProperties = m.clientProperties;
+    const caps = (m.clientProperties['capabilities'] ?? {}) as FieldTable;
+    this.consumerCancelNotify = caps['consumer_cancel_notify'] === true;
+    this.authFailureClose = caps['authentication_failure_close'] === true;
+    this.mechanism = m.mechanism;
+    const creds = parseCredentials(m.mechanism, m.response);
+    const user = creds && this.broker.authenticate(creds.username, creds.password);
+    const local = isLoopback(this.peerHost);
+    if (!creds || !user || (user.loopbackOnly && !local)) {
+      const why = !creds
+        ? `unsupported mechanism ${m.mechanism} or malformed response`
+        : !user
+          ? `invalid credentials for user '${creds.username}'`
+          : `user '${user.name}' can only connect via localhost`;
+      this.log.warn({ mechanism: m.mechanism }, `authentication failed: ${why}`);
+      const err = new AmqpError(
+        ReplyCode.AccessRefused,
+        `Login was refused using authentication mechanism ${m.mechanism}. For details see the broker logfile.`,
+      );
+      if (this.authFailureClose) this.fail(err);
+      else this.terminate();
+      return;
+    }
+    this.userValue = user;
+    this.phase = 'tune-ok';
+    this.out.method(0, M.encodeConnectionTune, {
+      channelMax: this.limits.channelMax,
+      frameMax: this.limits.frameMax,
+      heartbeat: this.limits.heartbeat,
+    });
+  }
+
+  private tuneOk(m: M.ConnectionTuneOk): void {
+    const serverFrameMax = this.limits.frameMax;
+    if (m.frameMax !== 0 && m.frameMax < M.FRAME_MIN_SIZE) {
+      throw notAllowed(`frame_max=${m.frameMax} < ${M.FRAME_MIN_SIZE} min size`);
+    }
+    if (m.frameMax > serverFrameMax) throw notAllowed(`frame_max=${m.frameMax} > ${serverFrameMax} max size`);
+    if (m.channelMax > this.limits.channelMax) {
+      throw notAllowed(`channel_max=${m.channelMax} > ${this.limits.channelMax} max`);
+    }
+    this.frameMax = m.frameMax === 0 ? serverFrameMax : m.frameMax;
+    this.channelMax = m.channelMax === 0 ? this.limits.channelMax : m.channelMax;
+    this.parser.frameMax = this.frameMax;
+    this.out.frameMax = this.frameMax;
+    this.heartbeat = m.heartbeat;
+    this.phase = 'open';
+  }
+
+  private open(m: M.ConnectionOpen): void {
+    const vhost = this.broker.vhosts.get(m.virtualHost);
+    if (!vhost) throw notAllowed(`vhost ${m.virtualHost} not found`);
+    this.vhostValue = vhost;
+    this.phase = 'running';
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    this.broker.register(this);
+    this.out.method(0, M.encodeConnectionOpenOk, {});
+    this.startHeartbeats();
+    this.log.debug({ user: this.user.name, vhost: vhost.name }, 'connection opened');
+  }
+
+  /**
+   * Sends a heartbeat when nothing else was written for half the interval, and drops the connection
+   * after two intervals without any input from the client (RabbitMQ's rule).
+   */
+  private startHeartbeats(): void {
+    if (this.heartbeat === 0) return;
+    const ms = this.heartbeat * 1000;
+    this.heartbeatTimer = setInterval(() => {
+      const now = Date.now();
+      if (now - this.lastRead > 2 * ms) {
+        this.log.warn(`missed heartbeats from client, timeout: ${this.heartbeat}s`);
+        this.socket.destroy();
+        return;
+      }
+      if (now - this.out.lastWrite >= ms / 2) this.out.heartbeat();
+    }, ms / 2);
+    this.heartbeatTimer.unref();
+  }
+
+  // ---------- errors and closing ----------
+
+  private onError(e: unknown, channel: number): void {
+    const err =
+      e instanceof AmqpError ? e : new AmqpError(ReplyCode.InternalError, `internal error: ${(e as Error).message}`);
+    if (!(e instanceof AmqpError)) this.log.error({ err: e }, 'internal error while handling a frame');
+    if (!err.hard && channel !== 0) {
+      const ch = this.channels.get(channel);
+      if (ch) {
+        this.log.debug({ channel, code: err.code }, err.replyText);
+        ch.close(err);
+        return;
+      }
+    }
+    this.fail(err);
+  }
+
+  /** Hard error: connection.close to the client, then wait for close-ok. */
+  fail(err: AmqpError): void {
+    if (this.phase === 'closing' || this.phase === 'closed') return;
+    this.log.info({ code: err.code }, `closing connection: ${err.replyText}`);
+    this.cleanup();
+    this.phase = 'closing';
+    this.out.method(0, M.encodeConnectionClose, {
+      replyCode: err.code,
+      replyText: err.replyText.slice(0, 255),
+      classId: err.classId,
+      methodId: err.methodId,
+    });
+    this.closeTimer = setTimeout(() => this.terminate(), CLOSE_TIMEOUT_MS);
+    this.closeTimer.unref();
+  }
+
+  /** Server-side close with a reply code (shutdown, operator close). */
+  close(code: number, text: string): void {
+    this.fail(new AmqpError(code, text));
+  }
+
+  channelClosed(id: number): void {
+    this.channels.delete(id);
+  }
+
+  private onDrain(): void {
+    for (const ch of this.channels.values()) ch.resume();
+  }
+
+  /** Releases channels and exclusive queues; idempotent. */
+  private cleanup(): void {
+    for (const ch of this.channels.values()) ch.teardown();
+    this.channels.clear();
+    if (this.vhostValue) this.vhostValue.dropOwner(this);
+    this.broker.unregister(this.id);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.heartbeatTimer = undefined;
+    this.handshakeTimer = undefined;
+  }
+
+  private terminate(): void {
+    this.cleanup();
+    this.phase = 'closed';
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.out.end();
+    // end() waits for the peer; a hostile one may never answer, so cut it after a grace period.
+    setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS).unref();
+  }
+
+  private onSocketClose(): void {
+    this.cleanup();
+    this.phase = 'closed';
+    this.out.closed = true;
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+  }
+
+  get mechanismName(): string {
+    return this.mechanism;
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === '::1' || host.startsWith('127.') || host.startsWith('::ffff:127.');
+}

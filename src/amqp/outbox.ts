@@ -1,0 +1,168 @@
+/**
+ * Outgoing frames for one socket. Frames are encoded into one reusable Writer and written to the
+ * socket once per event-loop turn (setImmediate), so a burst of deliveries costs one write syscall, not
+ * one per frame. Large bodies are not copied: they are queued by reference and written with the
+ * socket corked, in order with the encoded frames around them.
+ */
+import type { Socket } from 'node:net';
+import { Writer } from '../protocol/writer.js';
+import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from '../protocol/generated/methods.js';
+
+/** Bodies at least this large go to the socket by reference instead of through the Writer. */
+const ZERO_COPY_MIN = 16 * 1024;
+
+type Encoder<A> = (w: Writer, args: A) => void;
+
+const dirty = new Set<Outbox>();
+let flushScheduled = false;
+
+function flushAll(): void {
+  flushScheduled = false;
+  for (const o of dirty) o.flush();
+  dirty.clear();
+}
+
+export class Outbox {
+  private readonly socket: Socket;
+  private readonly w = new Writer(16 * 1024);
+  /** finished segments (encoded frames copied out, or large bodies by reference) awaiting the flush */
+  private segments: Buffer[] = [];
+  private segmentBytes = 0;
+  /** set once the socket is gone: further frames are dropped */
+  closed = false;
+  /** bytes written to the socket in total, for stats */
+  bytesOut = 0;
+  /** when anything was last written, for heartbeats (ms since epoch) */
+  lastWrite = Date.now();
+  frameMax = 131072;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+  }
+
+  /** bytes queued here or in the socket's own buffer, not yet handed to the kernel */
+  get pending(): number {
+    return this.w.pos + this.segmentBytes + this.socket.writableLength;
+  }
+
+  method<A>(channel: number, encode: Encoder<A>, args: A): void {
+    if (this.closed) return;
+    const w = this.w;
+    w.ensure(7);
+    w.buf[w.pos] = FRAME_METHOD;
+    w.buf.writeUInt16BE(channel, w.pos + 1);
+    const sizeAt = w.pos + 3;
+    w.pos += 7;
+    encode(w, args);
+    w.buf.writeUInt32BE(w.pos - sizeAt - 4, sizeAt);
+    w.u8(FRAME_END);
+    this.schedule();
+  }
+
+  /** Content header (raw property bytes as received) and body frames split at frame_max. */
+  content(channel: number, classId: number, properties: Buffer, body: Buffer): void {
+    if (this.closed) return;
+    const w = this.w;
+    const size = body.length;
+    w.ensure(7 + 12 + properties.length + 1);
+    w.buf[w.pos] = FRAME_HEADER;
+    w.buf.writeUInt16BE(channel, w.pos + 1);
+    w.buf.writeUInt32BE(12 + properties.length, w.pos + 3);
+    w.buf.writeUInt16BE(classId, w.pos + 7);
+    w.buf.writeUInt16BE(0, w.pos + 9);
+    w.buf.writeUInt32BE(Math.floor(size / 0x100000000), w.pos + 11);
+    w.buf.writeUInt32BE(size >>> 0, w.pos + 15);
+    w.pos += 19;
+    properties.copy(w.buf, w.pos);
+    w.pos += properties.length;
+    w.buf[w.pos++] = FRAME_END;
+    const maxPayload = this.frameMax - 8;
+    for (let off = 0; off < size; off += maxPayload) {
+      const n = Math.min(maxPayload, size - off);
+      w.ensure(8);
+      w.buf[w.pos] = FRAME_BODY;
+      w.buf.writeUInt16BE(channel, w.pos + 1);
+      w.buf.writeUInt32BE(n, w.pos + 3);
+      w.pos += 7;
+      if (n >= ZERO_COPY_MIN) {
+        this.cut();
+        this.segments.push(body.subarray(off, off + n));
+        this.segmentBytes += n;
+      } else {
+        w.ensure(n + 1);
+        body.copy(w.buf, w.pos, off, off + n);
+        w.pos += n;
+      }
+      w.u8(FRAME_END);
+    }
+    this.schedule();
+  }
+
+  heartbeat(): void {
+    if (this.closed) return;
+    const w = this.w;
+    w.ensure(8);
+    w.buf[w.pos++] = FRAME_HEARTBEAT;
+    w.buf.writeUInt32BE(0, w.pos);
+    w.buf.writeUInt16BE(0, w.pos + 4);
+    w.pos += 6;
+    w.buf[w.pos++] = FRAME_END;
+    this.schedule();
+  }
+
+  /** Raw bytes, e.g. the protocol header sent back on a version mismatch. */
+  raw(bytes: Buffer): void {
+    if (this.closed) return;
+    this.w.bytes(bytes);
+    this.schedule();
+  }
+
+  /** Moves what the Writer holds into a segment of its own (copied, since the Writer is reused). */
+  private cut(): void {
+    if (this.w.pos === 0) return;
+    const seg = Buffer.allocUnsafe(this.w.pos);
+    this.w.buf.copy(seg, 0, 0, this.w.pos);
+    this.segments.push(seg);
+    this.segmentBytes += seg.length;
+    this.w.pos = 0;
+  }
+
+  private schedule(): void {
+    dirty.add(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushAll);
+    }
+  }
+
+  flush(): void {
+    if (this.closed) {
+      this.w.pos = 0;
+      this.segments = [];
+      this.segmentBytes = 0;
+      return;
+    }
+    this.cut();
+    const segs = this.segments;
+    if (segs.length === 0) return;
+    this.segments = [];
+    this.bytesOut += this.segmentBytes;
+    this.segmentBytes = 0;
+    this.lastWrite = Date.now();
+    if (segs.length === 1) {
+      this.socket.write(segs[0] as Buffer);
+      return;
+    }
+    this.socket.cork();
+    for (const s of segs) this.socket.write(s);
+    this.socket.uncork();
+  }
+
+  /** Flushes now and then ends the socket once everything queued has been written. */
+  end(): void {
+    this.flush();
+    this.closed = true;
+    dirty.delete(this);
+    this.socket.end();
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * What a channel needs from its connection. Kept as an interface so a channel can be read (and
+ * tested) without the socket handling around it.
+ */
+import type { Broker, User } from '../core/broker.js';
+import type { QueueOwner } from '../core/queue/queue.js';
+import type { VHost } from '../core/vhost.js';
+import type { AmqpError } from '../protocol/errors.js';
+import type { Outbox } from './outbox.js';
+
+export interface Session extends QueueOwner {
+  readonly broker: Broker;
+  readonly vhost: VHost;
+  readonly user: User;
+  readonly out: Outbox;
+  /** client said it understands server-sent basic.cancel (capability consumer_cancel_notify) */
+  readonly consumerCancelNotify: boolean;
+  readonly maxMessageSize: number;
+  /** false while the socket is backed up: stop delivering until it drains */
+  writable(): boolean;
+  /** closes the whole connection with a hard error */
+  fail(err: AmqpError): void;
+  /** the channel finished closing (close-ok exchanged) and can be forgotten */
+  channelClosed(id: number): void;
+}

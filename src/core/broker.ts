@@ -1,0 +1,76 @@
+/**
+ * The broker: vhosts, users and the registry of live connections. Protocol-neutral: the AMQP server,
+ * the HTTP API and the CLI all act through this object.
+ */
+import { EventEmitter } from 'node:events';
+import { notAllowed } from '../protocol/errors.js';
+import { VHost } from './vhost.js';
+
+export interface User {
+  name: string;
+  password: string;
+  tags: string[];
+  /** RabbitMQ's loopback_users: this user may only connect from the local machine */
+  loopbackOnly: boolean;
+}
+
+/** What the broker knows of a live client connection, for listings and forced closes. */
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly userName: string;
+  readonly vhostName: string;
+  readonly peerHost: string;
+  readonly peerPort: number;
+  readonly channelCount: number;
+  readonly clientProperties: Record<string, unknown>;
+  close(code: number, text: string): void;
+}
+
+export class Broker extends EventEmitter {
+  readonly vhosts = new Map<string, VHost>();
+  readonly users = new Map<string, User>();
+  readonly connections = new Map<number, ConnectionInfo>();
+  private nextConnectionId = 1;
+  clusterName = 'warren@localhost';
+
+  constructor() {
+    super();
+    this.addVhost('/');
+    this.users.set('guest', { name: 'guest', password: 'guest', tags: ['administrator'], loopbackOnly: true });
+  }
+
+  addVhost(name: string): VHost {
+    let v = this.vhosts.get(name);
+    if (!v) {
+      v = new VHost(name);
+      this.vhosts.set(name, v);
+    }
+    return v;
+  }
+
+  vhost(name: string): VHost {
+    const v = this.vhosts.get(name);
+    if (!v) throw notAllowed(`vhost ${name} not found`);
+    return v;
+  }
+
+  /** Checks a login; returns the user, or undefined when the name or password is wrong. */
+  authenticate(username: string, password: string): User | undefined {
+    const u = this.users.get(username);
+    if (!u || u.password !== password) return undefined;
+    return u;
+  }
+
+  connectionId(): number {
+    return this.nextConnectionId++;
+  }
+
+  register(c: ConnectionInfo): void {
+    this.connections.set(c.id, c);
+  }
+
+  unregister(id: number): void {
+    this.connections.delete(id);
+  }
+}

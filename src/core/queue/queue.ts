@@ -1,0 +1,202 @@
+/**
+ * A classic in-memory queue: ready messages in FIFO order, round-robin delivery to consumers that have
+ * credit, and requeue of unacked messages back near the head in their original order.
+ *
+ * The queue does not track which consumer holds an unacked message: the channel that received it does
+ * (that is where acks arrive). The queue only counts them, and takes them back with `requeue`.
+ * A store (durability, next) hooks in at `onEnqueue`/`onRemove`, so this class stays the one place
+ * that decides ordering and delivery.
+ */
+import { Deque } from '../deque.js';
+import type { Consumer } from '../consumer.js';
+import type { Message } from '../message.js';
+import type { FieldTable } from '../../protocol/field-types.js';
+import { accessRefused } from '../../protocol/errors.js';
+
+export interface QueueEntry {
+  readonly msg: Message;
+  /** position in this queue's arrival order; requeued entries go back by it */
+  readonly seq: number;
+  redelivered: boolean;
+}
+
+export interface QueueOwner {
+  readonly id: number;
+}
+
+export interface QueueOptions {
+  name: string;
+  vhost: string;
+  durable: boolean;
+  exclusiveOwner: QueueOwner | null;
+  autoDelete: boolean;
+  arguments: FieldTable;
+}
+
+/** Callbacks a queue makes into its vhost. */
+export interface QueueHost {
+  /** the last consumer of an auto-delete queue went away */
+  autoDelete(queue: Queue): void;
+}
+
+export class Queue {
+  readonly destinationKind = 'queue';
+  readonly name: string;
+  readonly vhost: string;
+  readonly durable: boolean;
+  readonly exclusiveOwner: QueueOwner | null;
+  readonly autoDelete: boolean;
+  readonly arguments: FieldTable;
+  private readonly host: QueueHost;
+
+  private readonly ready = new Deque<QueueEntry>();
+  private readyBytes = 0;
+  private nextSeq = 1;
+  /** delivered, not yet acked (held by channels) */
+  unackedCount = 0;
+  private readonly consumerList: Consumer[] = [];
+  private rr = 0;
+  private hadConsumer = false;
+  private dispatching = false;
+  deleted = false;
+
+  /** counters for stats */
+  stats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
+
+  constructor(opts: QueueOptions, host: QueueHost) {
+    this.name = opts.name;
+    this.vhost = opts.vhost;
+    this.durable = opts.durable;
+    this.exclusiveOwner = opts.exclusiveOwner;
+    this.autoDelete = opts.autoDelete;
+    this.arguments = opts.arguments;
+    this.host = host;
+  }
+
+  get messageCount(): number {
+    return this.ready.length;
+  }
+
+  get messageBytes(): number {
+    return this.readyBytes;
+  }
+
+  get consumerCount(): number {
+    return this.consumerList.length;
+  }
+
+  get consumers(): readonly Consumer[] {
+    return this.consumerList;
+  }
+
+  /** Adds a routed message and delivers it at once if a consumer can take it. */
+  enqueue(msg: Message): void {
+    const entry: QueueEntry = { msg, seq: this.nextSeq++, redelivered: false };
+    this.ready.push(entry);
+    this.readyBytes += msg.body.length;
+    this.stats.published++;
+    if (this.consumerList.length > 0) this.dispatch();
+  }
+
+  /** Next ready message for basic.get, or undefined when empty. */
+  get(noAck: boolean): QueueEntry | undefined {
+    const entry = this.take();
+    if (entry && !noAck) this.unackedCount++;
+    if (entry) this.stats.delivered++;
+    return entry;
+  }
+
+  private take(): QueueEntry | undefined {
+    const entry = this.ready.shift();
+    if (entry) this.readyBytes -= entry.msg.body.length;
+    return entry;
+  }
+
+  /** Delivers ready messages round-robin to consumers with credit until either runs out. */
+  dispatch(): void {
+    // Deliveries can cause re-entrant calls (a consumer's deliver may close its channel); one loop
+    // at a time keeps the round-robin state consistent.
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      const list = this.consumerList;
+      while (this.ready.length > 0 && list.length > 0) {
+        let chosen: Consumer | undefined;
+        for (let i = 0; i < list.length; i++) {
+          const c = list[(this.rr + i) % list.length] as Consumer;
+          if (c.canTake()) {
+            chosen = c;
+            this.rr = (this.rr + i + 1) % list.length;
+            break;
+          }
+        }
+        if (!chosen) break;
+        const entry = this.take() as QueueEntry;
+        if (!chosen.noAck) this.unackedCount++;
+        this.stats.delivered++;
+        chosen.deliver(this, entry);
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  /** An unacked message was acked (or rejected without requeue): it is gone for good. */
+  settle(_entry: QueueEntry): void {
+    this.unackedCount--;
+    this.stats.acked++;
+  }
+
+  /**
+   * Unacked messages come back marked redelivered, ahead of everything that is ready, in their
+   * original order (entries may arrive in any order).
+   */
+  requeue(entries: QueueEntry[]): void {
+    if (this.deleted) return;
+    entries.sort((a, b) => b.seq - a.seq);
+    for (const e of entries) {
+      e.redelivered = true;
+      this.unackedCount--;
+      this.stats.redelivered++;
+      this.ready.unshift(e);
+      this.readyBytes += e.msg.body.length;
+    }
+    if (this.consumerList.length > 0) this.dispatch();
+  }
+
+  addConsumer(consumer: Consumer): void {
+    if (this.consumerList.some((c) => c.exclusive) || (consumer.exclusive && this.consumerList.length > 0)) {
+      throw accessRefused(`queue '${this.name}' in vhost '${this.vhost}' in exclusive use`);
+    }
+    this.consumerList.push(consumer);
+    this.hadConsumer = true;
+  }
+
+  removeConsumer(consumer: Consumer): void {
+    const i = this.consumerList.indexOf(consumer);
+    if (i < 0) return;
+    this.consumerList.splice(i, 1);
+    if (this.rr > i) this.rr--;
+    if (this.consumerList.length === 0) {
+      this.rr = 0;
+      if (this.autoDelete && this.hadConsumer) this.host.autoDelete(this);
+    }
+  }
+
+  /** Drops every ready message (unacked ones stay with their channels); returns how many. */
+  purge(): number {
+    const n = this.ready.length;
+    this.ready.clear();
+    this.readyBytes = 0;
+    return n;
+  }
+
+  /** Marks the queue gone and tells its consumers. Returns the number of ready messages dropped. */
+  destroy(): number {
+    this.deleted = true;
+    const n = this.purge();
+    const consumers = this.consumerList.splice(0);
+    for (const c of consumers) c.cancelledByQueue(this);
+    return n;
+  }
+}

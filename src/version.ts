@@ -1,0 +1,21 @@
+/** The package version, read once from package.json so there is one source of truth. */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findVersion(): string {
+  // Works from src/ (ts) and dist/src/ (compiled): walk up to the package.json named warren-mq.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'warren-mq' && pkg.version) return pkg.version;
+    } catch {
+      // not here; keep walking up
+    }
+    dir = dirname(dir);
+  }
+  return '0.0.0';
+}
+
+export const VERSION = findVersion();
