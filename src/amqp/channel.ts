@@ -402,6 +402,7 @@ export class Channel {
       }
     }
     this.stats.published++;
+    this.session.published();
     if (this.tx) {
       this.tx.push({ kind: 'publish', exchange: p.exchange, routingKey: p.routingKey, mandatory: p.mandatory, msg });
       return;

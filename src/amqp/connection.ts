@@ -18,6 +18,7 @@ import { Reader } from '../protocol/reader.js';
 import type { FieldTable } from '../protocol/field-types.js';
 import { Channel } from './channel.js';
 import { Outbox } from './outbox.js';
+import { PUBLISH_BUDGET, yieldTurn, type Yielder } from './read-fairness.js';
 import { MECHANISMS, parseCredentials } from './sasl.js';
 import { serverProperties } from './server-properties.js';
 import type { Session } from './session.js';
@@ -37,7 +38,7 @@ const WRITE_HIGH_WATER = 1024 * 1024;
 
 type Phase = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'running' | 'closing' | 'closed';
 
-export class Connection implements Session, ConnectionInfo {
+export class Connection implements Session, ConnectionInfo, Yielder {
   readonly id: number;
   readonly broker: Broker;
   readonly out: Outbox;
@@ -65,6 +66,9 @@ export class Connection implements Session, ConnectionInfo {
   private handshakeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   bytesIn = 0;
+  /** publishes completed during the current turn (see read-fairness.ts) */
+  private publishes = 0;
+  private yielding = false;
 
   constructor(socket: Socket, broker: Broker, limits: ConnectionLimits, log: Logger) {
     this.id = broker.connectionId();
@@ -147,11 +151,46 @@ export class Connection implements Session, ConnectionInfo {
         if (chunk.length === 0) return;
       }
       this.parser.push(chunk, this);
+      this.endOfRead();
     } catch (e) {
       this.onError(e, 0);
       // The byte stream can no longer be trusted to be in step with frame boundaries.
       if (this.parser.failed) this.terminate();
     }
+  }
+
+  /** Channels call this for each completed publish; past the budget, parsing stops for this turn. */
+  published(): void {
+    if (++this.publishes >= PUBLISH_BUDGET) this.parser.stopped = true;
+  }
+
+  /** After a read: a connection that published gives up its socket until the turn ends. */
+  private endOfRead(): void {
+    if (this.publishes === 0 || this.yielding || this.phase === 'closed') return;
+    this.yielding = true;
+    this.socket.pause();
+    yieldTurn(this);
+  }
+
+  continueTurn(): void {
+    this.yielding = false;
+    this.publishes = 0;
+    if (this.phase === 'closed' || this.socket.destroyed) return;
+    try {
+      if (this.parser.stopped) {
+        this.parser.stopped = false;
+        this.parser.resume(this);
+      }
+      if (this.publishes > 0) {
+        this.yielding = true;
+        yieldTurn(this);
+        return;
+      }
+    } catch (e) {
+      this.onError(e, 0);
+      if (this.parser.failed) this.terminate();
+    }
+    this.socket.resume();
   }
 
   /** Consumes the 8-byte protocol header; returns whatever followed it in the same read. */

@@ -16,6 +16,8 @@ export interface Session extends QueueOwner {
   /** client said it understands server-sent basic.cancel (capability consumer_cancel_notify) */
   readonly consumerCancelNotify: boolean;
   readonly maxMessageSize: number;
+  /** a publish completed: counts against this turn's budget (read-fairness.ts) */
+  published(): void;
   /** false while the socket is backed up: stop delivering until it drains */
   writable(): boolean;
   /** closes the whole connection with a hard error */

@@ -49,15 +49,17 @@ export class FrameParser {
     let pos = 0;
     if (this.pendingBytes > 0) {
       // Finish the split frame first: gather just enough bytes to complete it.
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
+      if (chunk.length > 0) {
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+      }
       if (this.need === 0) {
         if (this.pendingBytes < HEADER) return;
-        const head = Buffer.concat(this.pending, HEADER);
+        const head = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, HEADER);
         this.need = this.frameSize(head, 0);
       }
       if (this.pendingBytes < this.need) return;
-      buf = Buffer.concat(this.pending, this.pendingBytes);
+      buf = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
       this.need = 0;
@@ -75,12 +77,18 @@ export class FrameParser {
       sink.onFrame(buf[pos] as number, buf.readUInt16BE(pos + 1), buf.subarray(pos + HEADER, end));
       pos += size;
     }
-    if (pos < len && !this.stopped) {
+    if (pos < len) {
+      // Either a partial frame, or the sink stopped us: keep the rest (a view, no copy yet).
       const rest = buf.subarray(pos);
       this.pending = [rest];
       this.pendingBytes = rest.length;
       this.need = rest.length >= HEADER ? this.frameSize(rest, 0) : 0;
     }
+  }
+
+  /** Continues with bytes held back when the sink stopped the parser (call after clearing `stopped`). */
+  resume(sink: FrameSink): void {
+    if (this.pendingBytes > 0) this.push(Buffer.alloc(0), sink);
   }
 
   /** Whole frame length (header + payload + end octet), checked against frame_max. */
