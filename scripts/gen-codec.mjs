@@ -12,13 +12,15 @@ import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const specPath = process.env.WARREN_SPEC ?? resolve(root, '..', 'shared', 'spec', 'amqp0-9-1.stripped.extended.xml');
+const specPath =
+  process.env.WARREN_SPEC ?? resolve(root, '..', 'shared', 'spec', 'amqp0-9-1.stripped.extended.xml');
 const outPath = join(root, 'src', 'protocol', 'generated', 'methods.ts');
 
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '',
-  isArray: (name, _jpath, _leaf, isAttribute) => !isAttribute && ['class', 'method', 'field', 'domain', 'constant'].includes(name),
+  isArray: (name, _jpath, _leaf, isAttribute) =>
+    !isAttribute && ['class', 'method', 'field', 'domain', 'constant'].includes(name),
 });
 const spec = parser.parse(readFileSync(specPath, 'utf8')).amqp;
 
@@ -64,7 +66,15 @@ const WRITE = {
   timestamp: (v) => `w.u64(${v});`,
   table: (v) => `w.table(${v});`,
 };
-const RESERVED_VALUE = { octet: '0', short: '0', long: '0', longlong: '0', shortstr: "''", longstr: "''", table: 'undefined' };
+const RESERVED_VALUE = {
+  octet: '0',
+  short: '0',
+  long: '0',
+  longlong: '0',
+  shortstr: "''",
+  longstr: "''",
+  table: 'undefined',
+};
 
 const out = [];
 const emit = (s = '') => out.push(s);
@@ -80,7 +90,12 @@ emit("import { AmqpError } from '../errors.js';");
 emit();
 for (const c of spec.constant) {
   if (c.class) continue;
-  emit(`export const ${camel(c.name).replace(/^./, (x) => x.toUpperCase()).replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()} = ${c.value};`);
+  emit(
+    `export const ${camel(c.name)
+      .replace(/^./, (x) => x.toUpperCase())
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
+      .toUpperCase()} = ${c.value};`,
+  );
 }
 emit();
 
@@ -123,7 +138,12 @@ for (const m of methods) emit(`  '${m.kind}': ${(m.classId << 16) | m.methodId},
 emit('} as const;');
 emit();
 emit('/** Methods followed by a content header and body frames. */');
-emit(`export const CONTENT_METHODS: ReadonlySet<number> = new Set([${methods.filter((m) => m.content).map((m) => (m.classId << 16) | m.methodId).join(', ')}]);`);
+emit(
+  `export const CONTENT_METHODS: ReadonlySet<number> = new Set([${methods
+    .filter((m) => m.content)
+    .map((m) => (m.classId << 16) | m.methodId)
+    .join(', ')}]);`,
+);
 emit();
 emit("/** 'basic.publish' for (60, 40), or a readable fallback for ids that name no method. */");
 emit('export function methodName(classId: number, methodId: number): string {');
@@ -173,7 +193,9 @@ for (const m of methods) {
   emit('    }');
 }
 emit('    default:');
-emit('      throw new AmqpError(503, `unknown method class ${classId} method ${methodId}`, classId, methodId);');
+emit(
+  '      throw new AmqpError(503, `unknown method class ${classId} method ${methodId}`, classId, methodId);',
+);
 emit('  }');
 emit('}');
 emit();
@@ -217,7 +239,9 @@ for (const cls of spec.class) {
   const props = (cls.field ?? []).map((f) => ({ name: f.name, prop: camel(f.name), type: primitive(f) }));
   if (!props.length) continue;
   const P = pascal(cls.name);
-  emit(`/** Content header properties of class ${cls.name}; the property-flags bit of each is 15 - index. */`);
+  emit(
+    `/** Content header properties of class ${cls.name}; the property-flags bit of each is 15 - index. */`,
+  );
   emit(`export interface ${P}Properties {`);
   for (const p of props) emit(`  ${p.prop}?: ${TS_TYPE[p.type]} | undefined;`);
   emit('}');

@@ -63,7 +63,8 @@ export class Warren {
 
   static async start(options: Partial<WarrenOptions> = {}): Promise<Warren> {
     const opts: WarrenOptions = { ...DEFAULTS };
-    for (const [k, v] of Object.entries(options)) if (v !== undefined) (opts as unknown as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(options))
+      if (v !== undefined) (opts as unknown as Record<string, unknown>)[k] = v;
     const w = new Warren(opts);
     await w.amqp.listen(opts.port, opts.host);
     w.log.info(`Warren ${VERSION} ready: AMQP on ${w.listenAddresses().join(', ')}`);

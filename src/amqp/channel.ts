@@ -26,6 +26,7 @@ import {
 import { parseContentHeader } from '../protocol/content-header.js';
 import * as M from '../protocol/generated/methods.js';
 import { ChannelConsumer } from './channel-consumer.js';
+import { senderSelected, validateExpiration } from './publish-checks.js';
 import type { Session } from './session.js';
 import { requeueAll, Unacked, type Delivery } from './unacked.js';
 
@@ -102,9 +103,7 @@ export class Channel {
       return;
     }
     if (this.pending) {
-      throw unexpectedFrame(
-        `expected content header for class 60, got non content header frame instead`,
-      );
+      throw unexpectedFrame(`expected content header for class 60, got non content header frame instead`);
     }
     this.handle(m);
   }
@@ -193,10 +192,12 @@ export class Channel {
         vhost.bind(m.source, vhost.exchange(m.destination), m.routingKey, m.arguments);
         if (!m.noWait) out.method(this.id, M.encodeExchangeBindOk, {});
         return;
-      case 'exchange.unbind':
-        vhost.unbind(m.source, vhost.exchange(m.destination), m.routingKey, m.arguments);
+      case 'exchange.unbind': {
+        const dest = vhost.exchanges.get(m.destination === 'amq.default' ? '' : m.destination);
+        if (dest) vhost.unbind(m.source, dest, m.routingKey, m.arguments);
         if (!m.noWait) out.method(this.id, M.encodeExchangeUnbindOk, {});
         return;
+      }
 
       case 'queue.declare': {
         const name = m.queue === '' ? VHost.generateQueueName() : m.queue;
@@ -230,8 +231,9 @@ export class Channel {
         return;
       }
       case 'queue.unbind': {
-        const q = vhost.queue(this.queueName(m.queue), this.session);
-        vhost.unbind(m.exchange, q, m.routingKey, m.arguments);
+        // Unbinding a missing queue is not an error in RabbitMQ; another connection's exclusive one is.
+        const q = vhost.queues.get(this.queueName(m.queue));
+        if (q) vhost.unbind(m.exchange, vhost.queue(q.name, this.session), m.routingKey, m.arguments);
         out.method(this.id, M.encodeQueueUnbindOk, {});
         return;
       }
@@ -401,18 +403,30 @@ export class Channel {
         );
       }
     }
+    if (msg.has(M.BASIC_PROPERTY_FLAG.expiration)) validateExpiration(msg.properties.expiration);
     this.stats.published++;
     this.session.published();
     if (this.tx) {
-      this.tx.push({ kind: 'publish', exchange: p.exchange, routingKey: p.routingKey, mandatory: p.mandatory, msg });
+      this.tx.push({
+        kind: 'publish',
+        exchange: p.exchange,
+        routingKey: p.routingKey,
+        mandatory: p.mandatory,
+        msg,
+      });
       return;
     }
     this.route(p.exchange, p.routingKey, p.mandatory, msg);
   }
 
-  private route(exchange: Exchange, routingKey: string, mandatory: boolean, msg: Message): void {
+  private route(exchange: Exchange, routingKey: string, mandatory: boolean, published: Message): void {
     const queues = new Set<Queue>();
-    if (!exchange.deleted) this.session.vhost.route(exchange, msg, routingKey, queues);
+    const { msg, keys } = senderSelected(published);
+    if (!exchange.deleted) {
+      const vhost = this.session.vhost;
+      vhost.route(exchange, msg, routingKey, queues);
+      if (keys) for (const k of keys) vhost.route(exchange, msg, k, queues);
+    }
     if (queues.size === 0) {
       if (mandatory) {
         this.session.out.method(this.id, M.encodeBasicReturn, {
@@ -421,12 +435,36 @@ export class Channel {
           exchange: exchange.name,
           routingKey,
         });
-        this.session.out.content(this.id, 60, msg.rawProperties, msg.body);
+        this.session.out.content(this.id, 60, published.rawProperties, published.body);
+        if (this.confirm) {
+          // RabbitMQ sends the return and then that publish's own ack, not a batched one later.
+          this.confirmed(++this.publishSeq);
+          this.flushConfirms();
+        }
+        return;
       }
     } else {
-      for (const q of queues) q.enqueue(msg);
+      let accepted = true;
+      for (const q of queues) if (!q.enqueue(msg)) accepted = false;
+      if (!accepted) {
+        if (this.confirm) this.nacked(++this.publishSeq);
+        return;
+      }
     }
     if (this.confirm) this.confirmed(++this.publishSeq);
+  }
+
+  /** A queue refused publish `seq`: acks before it go out first, then its nack, keeping order. */
+  private nacked(seq: number): void {
+    this.confirmPending = seq - 1;
+    this.flushConfirms();
+    this.session.out.method(this.id, M.encodeBasicNack, {
+      deliveryTag: seq,
+      multiple: false,
+      requeue: false,
+    });
+    this.confirmPending = seq;
+    this.confirmSent = seq;
   }
 
   /**
@@ -462,7 +500,8 @@ export class Channel {
   private consume(m: M.BasicConsume): void {
     const vhost = this.session.vhost;
     const q = vhost.queue(this.queueName(m.queue), this.session);
-    const tag = m.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}` : m.consumerTag;
+    const tag =
+      m.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}` : m.consumerTag;
     if (this.consumers.has(tag)) {
       throw new AmqpError(ReplyCode.NotAllowed, `attempt to reuse consumer tag '${tag}'`);
     }

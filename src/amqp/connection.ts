@@ -11,7 +11,15 @@ import type { Socket } from 'node:net';
 import type { Broker, ConnectionInfo, User } from '../core/broker.js';
 import type { VHost } from '../core/vhost.js';
 import type { Logger } from '../log.js';
-import { AmqpError, channelError, commandInvalid, frameError, notAllowed, ReplyCode, unexpectedFrame } from '../protocol/errors.js';
+import {
+  AmqpError,
+  channelError,
+  commandInvalid,
+  frameError,
+  notAllowed,
+  ReplyCode,
+  unexpectedFrame,
+} from '../protocol/errors.js';
 import { FrameParser } from '../protocol/frame-parser.js';
 import * as M from '../protocol/generated/methods.js';
 import { Reader } from '../protocol/reader.js';
@@ -250,9 +258,6 @@ export class Connection implements Session, ConnectionInfo, Yielder {
       return;
     }
     if (this.phase !== 'running') throw commandInvalid(`channel ${channel} used before connection.open`);
-    if (channel > this.channelMax) {
-      throw channelError(`channel ${channel} is above the negotiated channel_max of ${this.channelMax}`);
-    }
     const ch = this.channels.get(channel);
     try {
       if (type === M.FRAME_METHOD) {
@@ -287,7 +292,13 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   }
 
   private openChannel(id: number, m: M.Method): void {
-    if (m.kind !== 'channel.open') throw channelError(`expected 'channel.open' on channel ${id}, got '${m.kind}'`);
+    if (m.kind !== 'channel.open')
+      throw channelError(`expected 'channel.open' on channel ${id}, got '${m.kind}'`);
+    if (this.channels.size >= this.channelMax) {
+      throw notAllowed(
+        `number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`,
+      );
+    }
     this.channels.set(id, new Channel(id, this));
     this.out.method(id, M.encodeChannelOpenOk, {});
   }
@@ -297,10 +308,12 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   private connectionMethod(m: M.Method): void {
     switch (this.phase) {
       case 'start-ok':
-        if (m.kind !== 'connection.start-ok') throw commandInvalid(`expected connection.start-ok, got ${m.kind}`);
+        if (m.kind !== 'connection.start-ok')
+          throw commandInvalid(`expected connection.start-ok, got ${m.kind}`);
         return this.startOk(m);
       case 'tune-ok':
-        if (m.kind !== 'connection.tune-ok') throw commandInvalid(`expected connection.tune-ok, got ${m.kind}`);
+        if (m.kind !== 'connection.tune-ok')
+          throw commandInvalid(`expected connection.tune-ok, got ${m.kind}`);
         return this.tuneOk(m);
       case 'open':
         if (m.kind !== 'connection.open') throw commandInvalid(`expected connection.open, got ${m.kind}`);
@@ -413,7 +426,9 @@ export class Connection implements Session, ConnectionInfo, Yielder {
 
   private onError(e: unknown, channel: number): void {
     const err =
-      e instanceof AmqpError ? e : new AmqpError(ReplyCode.InternalError, `internal error: ${(e as Error).message}`);
+      e instanceof AmqpError
+        ? e
+        : new AmqpError(ReplyCode.InternalError, `internal error: ${(e as Error).message}`);
     if (!(e instanceof AmqpError)) this.log.error({ err: e }, 'internal error while handling a frame');
     if (!err.hard && channel !== 0) {
       const ch = this.channels.get(channel);

@@ -6,7 +6,13 @@
  */
 import type { Socket } from 'node:net';
 import { Writer } from '../protocol/writer.js';
-import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from '../protocol/generated/methods.js';
+import {
+  FRAME_BODY,
+  FRAME_END,
+  FRAME_HEADER,
+  FRAME_HEARTBEAT,
+  FRAME_METHOD,
+} from '../protocol/generated/methods.js';
 
 /** Bodies at least this large go to the socket by reference instead of through the Writer. */
 const ZERO_COPY_MIN = 16 * 1024;

@@ -51,13 +51,16 @@ export class AmqpServer {
   async close(graceMs = 2000): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of this.connections) {
-      if (c.state === 'running') c.close(ReplyCode.ConnectionForced, 'broker forced connection closure with reason \'shutdown\'');
+      if (c.state === 'running')
+        c.close(ReplyCode.ConnectionForced, "broker forced connection closure with reason 'shutdown'");
       else c.out.end();
     }
     const deadline = setTimeout(() => {
       for (const s of this.sockets) s.destroy();
     }, graceMs);
-    await Promise.race([stopped, new Promise((r) => setTimeout(r, graceMs + 100))]);
+    let fallback: NodeJS.Timeout | undefined;
+    await Promise.race([stopped, new Promise((r) => (fallback = setTimeout(r, graceMs + 100)))]);
+    clearTimeout(fallback);
     clearTimeout(deadline);
     for (const s of this.sockets) s.destroy();
   }

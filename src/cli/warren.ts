@@ -20,10 +20,27 @@ const program = new Command()
   .name('warren')
   .description('An AMQP 0-9-1 message broker that behaves like RabbitMQ')
   .version(VERSION, '-V, --version')
-  .option('-p, --port <port>', 'AMQP port (env WARREN_PORT)', port, env['WARREN_PORT'] ? port(env['WARREN_PORT']) : 5672)
-  .option('-H, --host <host>', 'interface to listen on; default all, IPv4 and IPv6 (env WARREN_HOST)', env['WARREN_HOST'])
-  .option('-d, --data-dir <dir>', 'embedded storage directory (env WARREN_DATA_DIR)', env['WARREN_DATA_DIR'] ?? './data')
-  .option('--log-level <level>', 'silent, error, warn, info or debug (env WARREN_LOG_LEVEL)', env['WARREN_LOG_LEVEL'] ?? 'info')
+  .option(
+    '-p, --port <port>',
+    'AMQP port (env WARREN_PORT)',
+    port,
+    env['WARREN_PORT'] ? port(env['WARREN_PORT']) : 5672,
+  )
+  .option(
+    '-H, --host <host>',
+    'interface to listen on; default all, IPv4 and IPv6 (env WARREN_HOST)',
+    env['WARREN_HOST'],
+  )
+  .option(
+    '-d, --data-dir <dir>',
+    'embedded storage directory (env WARREN_DATA_DIR)',
+    env['WARREN_DATA_DIR'] ?? './data',
+  )
+  .option(
+    '--log-level <level>',
+    'silent, error, warn, info or debug (env WARREN_LOG_LEVEL)',
+    env['WARREN_LOG_LEVEL'] ?? 'info',
+  )
   .parse();
 
 const o = program.opts<{ port: number; host?: string; dataDir: string; logLevel: string }>();

@@ -18,8 +18,10 @@ export interface Binding {
 export function canonicalArgs(args: FieldTable): string {
   const keys = Object.keys(args).sort();
   if (keys.length === 0) return '';
-  return JSON.stringify(keys.map((k) => [k, args[k]]), (_k, v: unknown) =>
-    typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v,
+  return JSON.stringify(
+    keys.map((k) => [k, args[k]]),
+    (_k, v: unknown) =>
+      typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v,
   );
 }
 

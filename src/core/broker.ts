@@ -37,7 +37,12 @@ export class Broker extends EventEmitter {
   constructor() {
     super();
     this.addVhost('/');
-    this.users.set('guest', { name: 'guest', password: 'guest', tags: ['administrator'], loopbackOnly: true });
+    this.users.set('guest', {
+      name: 'guest',
+      password: 'guest',
+      tags: ['administrator'],
+      loopbackOnly: true,
+    });
   }
 
   addVhost(name: string): VHost {

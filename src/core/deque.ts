@@ -28,6 +28,19 @@ export class Deque<T> {
     this.count++;
   }
 
+  /** Inserts at position i (0 = head), shifting the entries before it one step towards the head. */
+  insertAt(i: number, item: T): void {
+    this.unshift(item);
+    const n = this.items.length;
+    for (let k = 0; k < i; k++) {
+      const a = (this.head + k) % n;
+      const b = (this.head + k + 1) % n;
+      const tmp = this.items[a];
+      this.items[a] = this.items[b];
+      this.items[b] = tmp;
+    }
+  }
+
   shift(): T | undefined {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];

@@ -13,7 +13,8 @@ import {
   resourceLocked,
 } from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-types.js';
-import { bindingId, canonicalArgs, type Binding, type Destination } from './binding.js';
+import { bindingId, type Binding, type Destination } from './binding.js';
+import { checkArgumentsEquivalent, validateQueueArguments } from './arguments.js';
 import { DefaultExchange } from './exchange/default.js';
 import { createExchange, type Exchange, isExchangeType } from './exchange/index.js';
 import type { Message } from './message.js';
@@ -48,6 +49,9 @@ const PREDECLARED: [string, string][] = [
   ['amq.match', 'headers'],
 ];
 
+const defaultExchangeRefused = (): AmqpError =>
+  accessRefused('operation not permitted on the default exchange');
+
 const X_MATCH = new Set(['all', 'any', 'all-with-x', 'any-with-x']);
 
 export class VHost {
@@ -65,7 +69,14 @@ export class VHost {
     for (const [n, type] of PREDECLARED) {
       this.exchanges.set(
         n,
-        createExchange(type, { name: n, vhost: name, durable: true, autoDelete: false, internal: false, arguments: {} }),
+        createExchange(type, {
+          name: n,
+          vhost: name,
+          durable: true,
+          autoDelete: false,
+          internal: false,
+          arguments: {},
+        }),
       );
     }
   }
@@ -84,25 +95,21 @@ export class VHost {
 
   /** exchange.declare; returns the exchange (existing or new). */
   declareExchange(d: ExchangeDeclare): Exchange {
+    if (d.name === '' || d.name === 'amq.default') throw defaultExchangeRefused();
     const existing = this.exchanges.get(d.name);
     if (d.passive) {
       if (!existing) throw notFound(`no ${this.where('exchange', d.name)}`);
       return existing;
     }
-    if (d.name === '' || d.name.startsWith('amq.')) {
-      if (existing && existing.type === d.type && existing.durable === d.durable) {
-        // RabbitMQ lets clients redeclare the predeclared exchanges with identical properties.
-        if (!existing.autoDelete && !d.autoDelete && !existing.internal && !d.internal) return existing;
-      }
-      if (d.name === '') throw accessRefused('operation not permitted on the default exchange');
+    if (existing) {
+      this.checkExchangeEquivalence(existing, d);
+      return existing;
+    }
+    if (d.name.startsWith('amq.')) {
       throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
     }
     if (!isExchangeType(d.type)) {
       throw new AmqpError(ReplyCode.CommandInvalid, `unknown exchange type '${d.type}'`);
-    }
-    if (existing) {
-      this.checkExchangeEquivalence(existing, d);
-      return existing;
     }
     const ex = createExchange(d.type, {
       name: d.name,
@@ -129,29 +136,18 @@ export class VHost {
     cmp('durable', d.durable, e.durable);
     cmp('auto_delete', d.autoDelete, e.autoDelete);
     cmp('internal', d.internal, e.internal);
-    this.checkArguments(where, d.arguments, e.arguments, ['alternate-exchange']);
-  }
-
-  /** Compares the arguments RabbitMQ compares on redeclare; others may differ freely. */
-  private checkArguments(where: string, received: FieldTable, current: FieldTable, keys: string[]): void {
-    for (const key of keys) {
-      const r = received[key];
-      const c = current[key];
-      if (canonicalArgs({ v: r ?? null }) === canonicalArgs({ v: c ?? null })) continue;
-      const show = (v: unknown): string => (v === undefined || v === null ? 'none' : `'${String(v)}'`);
-      throw preconditionFailed(
-        `inequivalent arg '${key}' for ${where}: received ${show(r)} but current is ${show(c)}`,
-      );
-    }
+    // RabbitMQ compares only this argument for exchanges; the others may differ freely.
+    checkArgumentsEquivalent(where, d.arguments, e.arguments, ['alternate-exchange']);
   }
 
   /** exchange.delete. Deleting a missing exchange is not an error (as in RabbitMQ). */
   deleteExchange(name: string, ifUnused: boolean): void {
-    if (name === '' || name.startsWith('amq.')) {
-      throw accessRefused(`operation not permitted on ${name === '' ? 'the default exchange' : this.where('exchange', name)}`);
-    }
+    if (name === '' || name === 'amq.default') throw defaultExchangeRefused();
     const e = this.exchanges.get(name);
     if (!e) return;
+    if (name.startsWith('amq.') && PREDECLARED.some(([n]) => n === name)) {
+      throw accessRefused(`deletion of system ${this.where('exchange', name)} not allowed`);
+    }
     if (ifUnused && e.bindingCount > 0) throw preconditionFailed(`${this.where('exchange', name)} in use`);
     this.removeExchange(e);
   }
@@ -174,8 +170,8 @@ export class VHost {
     return q;
   }
 
-  private checkExclusive(q: Queue, owner: QueueOwner | null): void {
-    if (q.exclusiveOwner && q.exclusiveOwner !== owner) {
+  private checkExclusive(q: Queue, owner: QueueOwner | null, wantExclusive = false): void {
+    if ((q.exclusiveOwner && q.exclusiveOwner !== owner) || (wantExclusive && !q.exclusiveOwner)) {
       throw resourceLocked(
         `cannot obtain exclusive access to locked ${this.where('queue', q.name)}. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
       );
@@ -199,10 +195,11 @@ export class VHost {
       throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
     }
     if (existing) {
-      this.checkExclusive(existing, owner);
+      this.checkExclusive(existing, owner, d.exclusive);
       this.checkQueueEquivalence(existing, d);
       return existing;
     }
+    validateQueueArguments(this.where('queue', name), d.arguments);
     const q = new Queue(
       {
         name,
@@ -231,7 +228,12 @@ export class VHost {
     cmp('exclusive', d.exclusive, q.exclusiveOwner !== null);
     cmp('auto_delete', d.autoDelete, q.autoDelete);
     const keys = new Set([...Object.keys(d.arguments), ...Object.keys(q.arguments)]);
-    this.checkArguments(where, d.arguments, q.arguments, [...keys].filter((k) => k.startsWith('x-')));
+    checkArgumentsEquivalent(
+      where,
+      d.arguments,
+      q.arguments,
+      [...keys].filter((k) => k.startsWith('x-')),
+    );
   }
 
   /** queue.delete; returns the number of ready messages dropped. */
@@ -260,12 +262,14 @@ export class VHost {
   // ---------- bindings ----------
 
   bind(source: string, destination: Destination, routingKey: string, args: FieldTable): void {
-    if (source === '' || source === 'amq.default') {
-      throw accessRefused(`operation not permitted on the default exchange`);
+    if (source === '' || source === 'amq.default' || destination === this.defaultExchange) {
+      throw defaultExchangeRefused();
     }
     const ex = this.exchange(source);
     if (ex.type === 'headers' && args['x-match'] !== undefined && !X_MATCH.has(String(args['x-match']))) {
-      throw preconditionFailed(`Invalid x-match field value ${String(args['x-match'])}; expected all, any, all-with-x, or any-with-x`);
+      throw preconditionFailed(
+        `Invalid x-match field value ${String(args['x-match'])}; expected all, any, all-with-x, or any-with-x`,
+      );
     }
     const binding: Binding = {
       source: ex,
@@ -281,12 +285,13 @@ export class VHost {
     }
   }
 
-  /** Unbinding something that is not bound is not an error (as in RabbitMQ). */
+  /** Unbinding something that is not bound, or from a missing exchange, is not an error (as in RabbitMQ). */
   unbind(source: string, destination: Destination, routingKey: string, args: FieldTable): void {
-    if (source === '' || source === 'amq.default') {
-      throw accessRefused(`operation not permitted on the default exchange`);
+    if (source === '' || source === 'amq.default' || destination === this.defaultExchange) {
+      throw defaultExchangeRefused();
     }
-    const ex = this.exchange(source);
+    const ex = this.exchanges.get(source);
+    if (!ex) return;
     const b = ex.unbind(bindingId(destination, routingKey, args));
     if (!b) return;
     this.inbound.get(destination)?.delete(b);
@@ -297,14 +302,27 @@ export class VHost {
     if (removeFromSource) b.source.unbind(b.id);
     this.inbound.get(b.destination)?.delete(b);
     const src = b.source;
-    if (removeFromSource && src.autoDelete && src.bindingCount === 0 && !src.deleted) this.removeExchange(src);
+    if (removeFromSource && src.autoDelete && src.bindingCount === 0 && !src.deleted)
+      this.removeExchange(src);
   }
 
   /** All bindings, default-exchange ones included, for listings. */
-  *allBindings(): IterableIterator<{ source: string; destination: Destination; routingKey: string; arguments: FieldTable }> {
-    for (const q of this.queues.values()) yield { source: '', destination: q, routingKey: q.name, arguments: {} };
+  *allBindings(): IterableIterator<{
+    source: string;
+    destination: Destination;
+    routingKey: string;
+    arguments: FieldTable;
+  }> {
+    for (const q of this.queues.values())
+      yield { source: '', destination: q, routingKey: q.name, arguments: {} };
     for (const e of this.exchanges.values()) {
-      for (const b of e.bindings) yield { source: e.name, destination: b.destination, routingKey: b.routingKey, arguments: b.arguments };
+      for (const b of e.bindings)
+        yield {
+          source: e.name,
+          destination: b.destination,
+          routingKey: b.routingKey,
+          arguments: b.arguments,
+        };
     }
   }
 
@@ -315,6 +333,23 @@ export class VHost {
    * once, so binding loops terminate), and returns the queues it reaches.
    */
   route(exchange: Exchange, msg: Message, routingKey: string, out: Set<Queue>): void {
+    this.routeVia(exchange, msg, routingKey, out);
+    // Unroutable: the exchange's alternate exchange (and its own, in turn) gets a try, each once.
+    let ex: Exchange | undefined = exchange;
+    let tried: Set<Exchange> | undefined;
+    while (out.size === 0 && ex) {
+      const aeName = ex.arguments['alternate-exchange'];
+      if (typeof aeName !== 'string') return;
+      const ae = this.exchanges.get(aeName);
+      tried ??= new Set([exchange]);
+      if (!ae || tried.has(ae)) return;
+      tried.add(ae);
+      this.routeVia(ae, msg, routingKey, out);
+      ex = ae;
+    }
+  }
+
+  private routeVia(exchange: Exchange, msg: Message, routingKey: string, out: Set<Queue>): void {
     exchange.stats.publishIn++;
     const dests = new Set<Destination>();
     exchange.route(msg, routingKey, dests);

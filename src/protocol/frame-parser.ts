@@ -55,11 +55,15 @@ export class FrameParser {
       }
       if (this.need === 0) {
         if (this.pendingBytes < HEADER) return;
-        const head = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, HEADER);
+        const head =
+          this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, HEADER);
         this.need = this.frameSize(head, 0);
       }
       if (this.pendingBytes < this.need) return;
-      buf = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+      buf =
+        this.pending.length === 1
+          ? (this.pending[0] as Buffer)
+          : Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
       this.need = 0;

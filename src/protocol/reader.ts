@@ -7,6 +7,46 @@
 import { frameError } from './errors.js';
 import type { FieldTable, FieldValue } from './field-types.js';
 
+/**
+ * The wire type of each value in a decoded table, by key. JS numbers lose the distinction between
+ * 'b', 's', 'I' and 'l'; RabbitMQ's error texts name the type ("of type 'byte'"), so the decoder keeps it
+ * on the side for the tables that need it (method arguments) without changing the values.
+ */
+export const TABLE_TYPES = new WeakMap<FieldTable, Map<string, number>>();
+
+const TYPE_NAMES: Record<number, string> = {
+  0x74: 'bool',
+  0x62: 'byte',
+  0x42: 'unsignedbyte',
+  0x73: 'short',
+  0x75: 'unsignedshort',
+  0x49: 'signedint',
+  0x69: 'unsignedint',
+  0x6c: 'long',
+  0x66: 'float',
+  0x64: 'double',
+  0x44: 'decimal',
+  0x53: 'longstr',
+  0x78: 'binary',
+  0x41: 'array',
+  0x54: 'timestamp',
+  0x46: 'table',
+  0x56: 'void',
+};
+
+/** RabbitMQ's name for the wire type of `table[key]` ('longstr', 'byte', ...), guessed if unknown. */
+export function fieldTypeName(table: FieldTable, key: string): string {
+  const t = TABLE_TYPES.get(table)?.get(key);
+  if (t !== undefined) return TYPE_NAMES[t] ?? 'unknown';
+  const v = table[key];
+  if (typeof v === 'string') return 'longstr';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'long' : 'double';
+  if (Array.isArray(v)) return 'array';
+  if (v === null || v === undefined) return 'void';
+  return 'table';
+}
+
 /** Nesting deeper than this is hostile: a legitimate header never comes close. */
 const MAX_TABLE_DEPTH = 100;
 
@@ -113,13 +153,17 @@ export class Reader {
     if (depth > MAX_TABLE_DEPTH) throw frameError('field table nested too deeply');
     const len = this.u32();
     this.need(len);
+    const t: FieldTable = {};
+    if (len === 0) return t;
     const end = this.pos + len;
     const outerEnd = this.end;
     this.end = end;
-    const t: FieldTable = {};
+    const types = new Map<string, number>();
+    TABLE_TYPES.set(t, types);
     try {
       while (this.pos < end) {
         const key = this.shortstr();
+        types.set(key, this.buf[this.pos] ?? 0);
         t[key] = this.value(depth);
       }
     } finally {

@@ -24,8 +24,14 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts the CLI and resolves with the ready line once it is logged. */
-async function startCli(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; ready: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; ready: string }> {
+  const child = spawn(process.execPath, [cli, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const ready = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line; output: ${out}`)), 10_000);
@@ -44,7 +50,14 @@ async function startCli(args: string[], env: Record<string, string> = {}): Promi
 
 test('flags: --port and --host; ready line names version and address; SIGTERM closes clients with 320', async () => {
   const port = await freePort();
-  const { child, ready } = await startCli(['--port', String(port), '--host', '127.0.0.1', '--data-dir', '/tmp/warren-cli-test']);
+  const { child, ready } = await startCli([
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--data-dir',
+    '/tmp/warren-cli-test',
+  ]);
   try {
     assert.match(ready, /Warren \d+\.\d+\.\d+/);
     assert.ok(ready.includes(`127.0.0.1:${port}`), ready);

@@ -7,6 +7,11 @@ import type { Binding, Destination } from '../binding.js';
 import type { Message } from '../message.js';
 import { Exchange } from './exchange.js';
 
+/** RabbitMQ treats the empty key as zero words (so only `#` matches it), not as one empty word. */
+function words(key: string): string[] {
+  return key === '' ? [] : key.split('.');
+}
+
 class TrieNode {
   readonly children = new Map<string, TrieNode>();
   readonly bindings: Binding[] = [];
@@ -17,7 +22,7 @@ export class TopicExchange extends Exchange {
   private readonly root = new TrieNode();
 
   route(_msg: Message, routingKey: string, out: Set<Destination>): void {
-    this.match(this.root, routingKey.split('.'), 0, out);
+    this.match(this.root, words(routingKey), 0, out);
   }
 
   private match(node: TrieNode, words: string[], i: number, out: Set<Destination>): void {
@@ -39,7 +44,7 @@ export class TopicExchange extends Exchange {
 
   protected addToIndex(b: Binding): void {
     let node = this.root;
-    for (const word of b.routingKey.split('.')) {
+    for (const word of words(b.routingKey)) {
       let next = node.children.get(word);
       if (!next) {
         next = new TrieNode();
@@ -53,7 +58,7 @@ export class TopicExchange extends Exchange {
   protected removeFromIndex(b: Binding): void {
     const path: [TrieNode, string][] = [];
     let node = this.root;
-    for (const word of b.routingKey.split('.')) {
+    for (const word of words(b.routingKey)) {
       const next = node.children.get(word);
       if (!next) return;
       path.push([node, word]);

@@ -13,6 +13,11 @@ import type { Message } from '../message.js';
 import type { FieldTable } from '../../protocol/field-types.js';
 import { accessRefused } from '../../protocol/errors.js';
 
+function intArg(args: FieldTable, key: string): number | undefined {
+  const v = args[key];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
+}
+
 export interface QueueEntry {
   readonly msg: Message;
   /** position in this queue's arrival order; requeued entries go back by it */
@@ -48,6 +53,10 @@ export class Queue {
   readonly autoDelete: boolean;
   readonly arguments: FieldTable;
   private readonly host: QueueHost;
+  /** x-max-length / x-max-length-bytes, read once from the arguments (undefined = no limit) */
+  private readonly maxLength: number | undefined;
+  private readonly maxBytes: number | undefined;
+  private readonly rejectOnFull: boolean;
 
   private readonly ready = new Deque<QueueEntry>();
   private readyBytes = 0;
@@ -71,6 +80,9 @@ export class Queue {
     this.autoDelete = opts.autoDelete;
     this.arguments = opts.arguments;
     this.host = host;
+    this.maxLength = intArg(opts.arguments, 'x-max-length');
+    this.maxBytes = intArg(opts.arguments, 'x-max-length-bytes');
+    this.rejectOnFull = String(opts.arguments['x-overflow'] ?? 'drop-head') !== 'drop-head';
   }
 
   get messageCount(): number {
@@ -89,13 +101,32 @@ export class Queue {
     return this.consumerList;
   }
 
-  /** Adds a routed message and delivers it at once if a consumer can take it. */
-  enqueue(msg: Message): void {
+  /**
+   * Adds a routed message and delivers it at once if a consumer can take it. Returns false when
+   * the queue is full and its overflow mode refuses new messages (the publisher gets a nack).
+   * With drop-head (the default) the oldest ready messages make room instead.
+   */
+  enqueue(msg: Message): boolean {
+    if (this.maxLength !== undefined || this.maxBytes !== undefined) {
+      if (!this.makeRoom(msg.body.length)) return false;
+    }
     const entry: QueueEntry = { msg, seq: this.nextSeq++, redelivered: false };
     this.ready.push(entry);
     this.readyBytes += msg.body.length;
     this.stats.published++;
     if (this.consumerList.length > 0) this.dispatch();
+    return true;
+  }
+
+  private makeRoom(size: number): boolean {
+    const fits = (): boolean =>
+      (this.maxLength === undefined || this.ready.length + 1 <= this.maxLength) &&
+      (this.maxBytes === undefined || this.readyBytes + size <= this.maxBytes);
+    if (fits()) return true;
+    if (this.rejectOnFull) return false;
+    while (this.ready.length > 0 && !fits()) this.take();
+    // A message alone larger than x-max-length-bytes (or x-max-length 0) cannot be kept at all.
+    return fits();
   }
 
   /** Next ready message for basic.get, or undefined when empty. */
@@ -148,8 +179,9 @@ export class Queue {
   }
 
   /**
-   * Unacked messages come back marked redelivered, ahead of everything that is ready, in their
-   * original order (entries may arrive in any order).
+   * Unacked messages come back marked redelivered, in their original arrival order. The ready list
+   * is always sorted by arrival (delivery takes from the head, requeue inserts by seq), so a requeued
+   * entry goes right where it was: usually at or near the head, found by a short scan.
    */
   requeue(entries: QueueEntry[]): void {
     if (this.deleted) return;
@@ -158,7 +190,10 @@ export class Queue {
       e.redelivered = true;
       this.unackedCount--;
       this.stats.redelivered++;
-      this.ready.unshift(e);
+      let i = 0;
+      while (i < this.ready.length && (this.ready.at(i) as QueueEntry).seq < e.seq) i++;
+      if (i === 0) this.ready.unshift(e);
+      else this.ready.insertAt(i, e);
       this.readyBytes += e.msg.body.length;
     }
     if (this.consumerList.length > 0) this.dispatch();
