@@ -23,10 +23,12 @@ import {
   ReplyCode,
   unexpectedFrame,
 } from '../protocol/errors.js';
-import { parseContentHeader } from '../protocol/content-header.js';
+import { decodeProperties, parseContentHeader } from '../protocol/content-header.js';
 import * as M from '../protocol/generated/methods.js';
 import { ChannelConsumer } from './channel-consumer.js';
 import { senderSelected, validateExpiration } from './publish-checks.js';
+import { Confirms } from './confirms.js';
+import type { MessageRef } from '../store/message-store.js';
 import type { Session } from './session.js';
 import { requeueAll, Unacked, type Delivery } from './unacked.js';
 
@@ -38,6 +40,7 @@ interface PendingPublish {
   routingKey: string;
   mandatory: boolean;
   properties: Buffer | undefined;
+  decoded: M.BasicProperties | undefined;
   bodySize: number;
   /** body frames received so far; joined once complete (one frame: used as is, no copy) */
   parts: Buffer[];
@@ -64,11 +67,8 @@ export class Channel {
   private consumerPrefetch = 0;
   private flowActive = true;
   private lastQueue = '';
-  private confirm = false;
-  private publishSeq = 0;
-  /** highest publish sequence confirmed but not yet sent as an ack */
-  private confirmPending = 0;
-  private confirmSent = 0;
+  /** publisher confirms, once confirm.select was seen */
+  private confirms: Confirms | undefined;
   private tx: TxOp[] | undefined;
   stats = { published: 0, delivered: 0, acked: 0 };
 
@@ -82,7 +82,7 @@ export class Channel {
   }
 
   get confirmMode(): boolean {
-    return this.confirm;
+    return this.confirms !== undefined;
   }
 
   get txMode(): boolean {
@@ -116,6 +116,9 @@ export class Channel {
     }
     const h = parseContentHeader(payload);
     if (h.classId !== 60) throw frameError(`content header for class ${h.classId}, expected class 60`);
+    // Decoded now so a malformed header is refused (501) rather than forwarded to consumers whose
+    // clients could not parse it; the result is kept on the message for the checks that read it.
+    p.decoded = decodeProperties(h.properties);
     if (h.bodySize > this.session.maxMessageSize) {
       this.pending = undefined;
       throw preconditionFailed(
@@ -280,6 +283,7 @@ export class Channel {
           routingKey: m.routingKey,
           mandatory: m.mandatory,
           properties: undefined,
+          decoded: undefined,
           bodySize: 0,
           parts: [],
           received: 0,
@@ -316,11 +320,16 @@ export class Channel {
 
       case 'confirm.select':
         if (this.tx) throw preconditionFailed('cannot switch from tx to confirm mode');
-        this.confirm = true;
+        this.confirms ??= new Confirms((kind, seq, multiple) => {
+          if (this.state !== 'open') return;
+          const args = { deliveryTag: seq, multiple };
+          if (kind === 'ack') this.session.out.method(this.id, M.encodeBasicAck, args);
+          else this.session.out.method(this.id, M.encodeBasicNack, { ...args, requeue: false });
+        });
         if (!m.nowait) out.method(this.id, M.encodeConfirmSelectOk, {});
         return;
       case 'tx.select':
-        if (this.confirm) throw preconditionFailed('cannot switch from confirm to tx mode');
+        if (this.confirms) throw preconditionFailed('cannot switch from confirm to tx mode');
         this.tx ??= [];
         out.method(this.id, M.encodeTxSelectOk, {});
         return;
@@ -394,7 +403,7 @@ export class Channel {
 
   private completePublish(p: PendingPublish, body: Buffer): void {
     this.pending = undefined;
-    const msg = new Message(p.exchange.name, p.routingKey, p.properties as Buffer, body);
+    const msg = new Message(p.exchange.name, p.routingKey, p.properties as Buffer, body, p.decoded);
     if (msg.has(M.BASIC_PROPERTY_FLAG.userId)) {
       const uid = msg.properties.userId;
       if (uid !== this.session.user.name) {
@@ -422,6 +431,7 @@ export class Channel {
   private route(exchange: Exchange, routingKey: string, mandatory: boolean, published: Message): void {
     const queues = new Set<Queue>();
     const { msg, keys } = senderSelected(published);
+    const seq = this.confirms?.next() ?? 0;
     if (!exchange.deleted) {
       const vhost = this.session.vhost;
       vhost.route(exchange, msg, routingKey, queues);
@@ -436,53 +446,38 @@ export class Channel {
           routingKey,
         });
         this.session.out.content(this.id, 60, published.rawProperties, published.body);
-        if (this.confirm) {
+        if (this.confirms) {
           // RabbitMQ sends the return and then that publish's own ack, not a batched one later.
-          this.confirmed(++this.publishSeq);
-          this.flushConfirms();
+          this.confirms.ack(seq);
+          this.confirms.flush();
         }
         return;
       }
-    } else {
-      let accepted = true;
-      for (const q of queues) if (!q.enqueue(msg)) accepted = false;
-      if (!accepted) {
-        if (this.confirm) this.nacked(++this.publishSeq);
-        return;
-      }
+      this.confirms?.ack(seq);
+      return;
     }
-    if (this.confirm) this.confirmed(++this.publishSeq);
+    const ref = msg.persistent ? this.persist(msg, queues) : undefined;
+    let accepted = true;
+    for (const q of queues) if (!q.enqueue(msg, q.store ? ref : undefined)) accepted = false;
+    if (!this.confirms) return;
+    if (!accepted) this.confirms.nack(seq);
+    else if (ref) this.session.broker.store?.whenSynced(this.confirms.defer(seq));
+    else this.confirms.ack(seq);
   }
 
-  /** A queue refused publish `seq`: acks before it go out first, then its nack, keeping order. */
-  private nacked(seq: number): void {
-    this.confirmPending = seq - 1;
-    this.flushConfirms();
-    this.session.out.method(this.id, M.encodeBasicNack, {
-      deliveryTag: seq,
-      multiple: false,
-      requeue: false,
+  /** Writes a persistent message once for all the durable queues it reached; undefined if none. */
+  private persist(msg: Message, queues: Set<Queue>): MessageRef | undefined {
+    const store = this.session.broker.store;
+    if (!store) return undefined;
+    let ids: number[] | undefined;
+    for (const q of queues) if (q.store) (ids ??= []).push(q.store.id);
+    if (!ids) return undefined;
+    return store.append(ids, {
+      exchange: msg.exchange,
+      routingKey: msg.routingKey,
+      properties: msg.rawProperties,
+      body: msg.body,
     });
-    this.confirmPending = seq;
-    this.confirmSent = seq;
-  }
-
-  /**
-   * Records that publish `seq` is confirmed. Acks go out at most once per event-loop turn, as one
-   * `multiple` ack for everything confirmed since the last one (confirms are issued in order).
-   */
-  private confirmed(seq: number): void {
-    this.confirmPending = seq;
-    if (this.confirmPending - this.confirmSent === 1) {
-      setImmediate(() => this.flushConfirms());
-    }
-  }
-
-  private flushConfirms(): void {
-    if (this.state !== 'open' || this.confirmPending === this.confirmSent) return;
-    const multiple = this.confirmPending - this.confirmSent > 1;
-    this.session.out.method(this.id, M.encodeBasicAck, { deliveryTag: this.confirmPending, multiple });
-    this.confirmSent = this.confirmPending;
   }
 
   private commit(): void {
@@ -611,7 +606,7 @@ export class Channel {
     this.state = 'closing';
     this.session.out.method(this.id, M.encodeChannelClose, {
       replyCode: err.code,
-      replyText: err.replyText.slice(0, 255),
+      replyText: err.replyText,
       classId: err.classId,
       methodId: err.methodId,
     });
@@ -623,6 +618,7 @@ export class Channel {
    */
   teardown(): void {
     this.pending = undefined;
+    this.confirms?.close();
     this.tx = this.tx ? [] : undefined;
     for (const c of this.consumers.values()) c.queue.removeConsumer(c);
     this.consumers.clear();

@@ -288,7 +288,10 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   }
 
   private decode(payload: Buffer): M.Method {
-    return M.decodeMethod(new Reader(payload));
+    const r = new Reader(payload);
+    const m = M.decodeMethod(r);
+    if (r.pos !== r.end) throw frameError(`${r.end - r.pos} bytes after the arguments of ${m.kind}`);
+    return m;
   }
 
   private openChannel(id: number, m: M.Method): void {
@@ -449,7 +452,7 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     this.phase = 'closing';
     this.out.method(0, M.encodeConnectionClose, {
       replyCode: err.code,
-      replyText: err.replyText.slice(0, 255),
+      replyText: err.replyText,
       classId: err.classId,
       methodId: err.methodId,
     });

@@ -59,7 +59,12 @@ export class Outbox {
     w.buf.writeUInt16BE(channel, w.pos + 1);
     const sizeAt = w.pos + 3;
     w.pos += 7;
-    encode(w, args);
+    try {
+      encode(w, args);
+    } catch (e) {
+      w.pos = sizeAt - 3;
+      throw e;
+    }
     w.buf.writeUInt32BE(w.pos - sizeAt - 4, sizeAt);
     w.u8(FRAME_END);
     this.schedule();

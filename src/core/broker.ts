@@ -4,6 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { notAllowed } from '../protocol/errors.js';
+import type { MessageStore } from '../store/message-store.js';
+import type { Persistence } from './persistence.js';
 import { VHost } from './vhost.js';
 
 export interface User {
@@ -33,6 +35,9 @@ export class Broker extends EventEmitter {
   readonly connections = new Map<number, ConnectionInfo>();
   private nextConnectionId = 1;
   clusterName = 'warren@localhost';
+  /** durable storage, when the broker has a data directory */
+  persistence: Persistence | undefined;
+  store: MessageStore | undefined;
 
   constructor() {
     super();
@@ -48,7 +53,7 @@ export class Broker extends EventEmitter {
   addVhost(name: string): VHost {
     let v = this.vhosts.get(name);
     if (!v) {
-      v = new VHost(name);
+      v = new VHost(name, this.persistence);
       this.vhosts.set(name, v);
     }
     return v;

@@ -16,7 +16,14 @@ export class Message {
   readonly body: Buffer;
   private decoded: BasicProperties | undefined;
 
-  constructor(exchange: string, routingKey: string, rawProperties: Buffer, body: Buffer) {
+  constructor(
+    exchange: string,
+    routingKey: string,
+    rawProperties: Buffer,
+    body: Buffer,
+    decoded?: BasicProperties,
+  ) {
+    this.decoded = decoded;
     this.exchange = exchange;
     this.routingKey = routingKey;
     this.rawProperties = rawProperties;

@@ -18,6 +18,7 @@ import { checkArgumentsEquivalent, validateQueueArguments } from './arguments.js
 import { DefaultExchange } from './exchange/default.js';
 import { createExchange, type Exchange, isExchangeType } from './exchange/index.js';
 import type { Message } from './message.js';
+import type { Persistence } from './persistence.js';
 import { Queue, type QueueOwner } from './queue/queue.js';
 
 export interface ExchangeDeclare {
@@ -62,8 +63,12 @@ export class VHost {
   /** every binding whose destination is a given queue or exchange, for cleanup on delete */
   private readonly inbound = new Map<Destination, Set<Binding>>();
 
-  constructor(name: string) {
+  /** durable storage hooks; undefined when running in memory only */
+  persistence: Persistence | undefined;
+
+  constructor(name: string, persistence?: Persistence) {
     this.name = name;
+    this.persistence = persistence;
     this.defaultExchange = new DefaultExchange(name, (q) => this.queues.get(q));
     this.exchanges.set('', this.defaultExchange);
     for (const [n, type] of PREDECLARED) {
@@ -120,6 +125,7 @@ export class VHost {
       arguments: d.arguments,
     });
     this.exchanges.set(d.name, ex);
+    if (ex.durable) this.persistence?.exchangeDeclared(ex);
     return ex;
   }
 
@@ -155,6 +161,7 @@ export class VHost {
   private removeExchange(e: Exchange): void {
     this.exchanges.delete(e.name);
     e.deleted = true;
+    if (e.durable) this.persistence?.exchangeDeleted(e);
     for (const b of [...e.bindings]) this.dropBinding(b, false);
     for (const b of [...(this.inbound.get(e) ?? [])]) this.dropBinding(b, true);
     this.inbound.delete(e);
@@ -212,6 +219,7 @@ export class VHost {
       { autoDelete: (queue) => this.removeQueue(queue) },
     );
     this.queues.set(name, q);
+    if (q.durable) this.persistence?.queueDeclared(q);
     return q;
   }
 
@@ -251,6 +259,7 @@ export class VHost {
     this.queues.delete(q.name);
     for (const b of [...(this.inbound.get(q) ?? [])]) this.dropBinding(b, true);
     this.inbound.delete(q);
+    if (q.durable) this.persistence?.queueDeleted(q);
     return q.destroy();
   }
 
@@ -282,6 +291,7 @@ export class VHost {
       let set = this.inbound.get(destination);
       if (!set) this.inbound.set(destination, (set = new Set()));
       set.add(binding);
+      if (ex.durable && destination.durable) this.persistence?.bound(binding);
     }
   }
 
@@ -295,11 +305,13 @@ export class VHost {
     const b = ex.unbind(bindingId(destination, routingKey, args));
     if (!b) return;
     this.inbound.get(destination)?.delete(b);
+    if (ex.durable && destination.durable) this.persistence?.unbound(b);
     if (ex.autoDelete && ex.bindingCount === 0) this.removeExchange(ex);
   }
 
   private dropBinding(b: Binding, removeFromSource: boolean): void {
     if (removeFromSource) b.source.unbind(b.id);
+    if (b.source.durable && b.destination.durable) this.persistence?.unbound(b);
     this.inbound.get(b.destination)?.delete(b);
     const src = b.source;
     if (removeFromSource && src.autoDelete && src.bindingCount === 0 && !src.deleted)

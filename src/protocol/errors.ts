@@ -76,8 +76,13 @@ export class AmqpError extends Error {
     this.methodId = methodId;
   }
 
+  /** The reply text as it fits a shortstr: at most 255 bytes, cut on a character boundary. */
   get replyText(): string {
-    return this.message;
+    const b = Buffer.from(this.message);
+    if (b.length <= 255) return this.message;
+    let end = 252;
+    while (end > 0 && ((b[end] as number) & 0xc0) === 0x80) end--;
+    return b.subarray(0, end).toString('utf8') + '...';
   }
 
   get hard(): boolean {

@@ -4,6 +4,7 @@
  * arguments the same way), so a truncated or lying frame can never read into the next frame or
  * allocate more than the frame holds.
  */
+import { isUtf8 } from 'node:buffer';
 import { frameError } from './errors.js';
 import type { FieldTable, FieldValue } from './field-types.js';
 
@@ -129,6 +130,7 @@ export class Reader {
   shortstr(): string {
     const len = this.u8();
     this.need(len);
+    if (!isUtf8(this.buf.subarray(this.pos, this.pos + len))) throw frameError('Malformed UTF-8 in shortstr');
     const s = this.buf.toString('utf8', this.pos, this.pos + len);
     this.pos += len;
     return s;
@@ -164,7 +166,10 @@ export class Reader {
       while (this.pos < end) {
         const key = this.shortstr();
         types.set(key, this.buf[this.pos] ?? 0);
-        t[key] = this.value(depth);
+        const v = this.value(depth);
+        if (key === '__proto__')
+          Object.defineProperty(t, key, { value: v, enumerable: true, writable: true, configurable: true });
+        else t[key] = v;
       }
     } finally {
       this.end = outerEnd;

@@ -12,6 +12,7 @@ import type { Consumer } from '../consumer.js';
 import type { Message } from '../message.js';
 import type { FieldTable } from '../../protocol/field-types.js';
 import { accessRefused } from '../../protocol/errors.js';
+import type { MessageRef, MessageStore } from '../../store/message-store.js';
 
 function intArg(args: FieldTable, key: string): number | undefined {
   const v = args[key];
@@ -23,6 +24,16 @@ export interface QueueEntry {
   /** position in this queue's arrival order; requeued entries go back by it */
   readonly seq: number;
   redelivered: boolean;
+  /** where the message is on disk, for persistent messages in a durable queue */
+  readonly ref: MessageRef | undefined;
+  /** the store was told this entry was delivered (written once) */
+  markedDelivered: boolean;
+}
+
+/** The message store as one durable queue sees it. */
+export interface QueueStore {
+  readonly id: number;
+  readonly store: MessageStore;
 }
 
 export interface QueueOwner {
@@ -69,6 +80,8 @@ export class Queue {
   private dispatching = false;
   deleted = false;
 
+  /** set for durable queues when the broker has a message store */
+  store: QueueStore | undefined;
   /** counters for stats */
   stats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
 
@@ -106,11 +119,14 @@ export class Queue {
    * the queue is full and its overflow mode refuses new messages (the publisher gets a nack).
    * With drop-head (the default) the oldest ready messages make room instead.
    */
-  enqueue(msg: Message): boolean {
+  enqueue(msg: Message, ref?: MessageRef): boolean {
     if (this.maxLength !== undefined || this.maxBytes !== undefined) {
-      if (!this.makeRoom(msg.body.length)) return false;
+      if (!this.makeRoom(msg.body.length)) {
+        if (ref && this.store) this.store.store.ack(this.store.id, ref);
+        return false;
+      }
     }
-    const entry: QueueEntry = { msg, seq: this.nextSeq++, redelivered: false };
+    const entry: QueueEntry = { msg, seq: this.nextSeq++, redelivered: false, ref, markedDelivered: false };
     this.ready.push(entry);
     this.readyBytes += msg.body.length;
     this.stats.published++;
@@ -124,16 +140,22 @@ export class Queue {
       (this.maxBytes === undefined || this.readyBytes + size <= this.maxBytes);
     if (fits()) return true;
     if (this.rejectOnFull) return false;
-    while (this.ready.length > 0 && !fits()) this.take();
+    while (this.ready.length > 0 && !fits()) this.forget(this.take() as QueueEntry);
     // A message alone larger than x-max-length-bytes (or x-max-length 0) cannot be kept at all.
     return fits();
+  }
+
+  /** Puts back messages recovered from the store at startup, in their original order. */
+  restore(msg: Message, ref: MessageRef, redelivered: boolean): void {
+    this.ready.push({ msg, seq: this.nextSeq++, redelivered, ref, markedDelivered: redelivered });
+    this.readyBytes += msg.body.length;
   }
 
   /** Next ready message for basic.get, or undefined when empty. */
   get(noAck: boolean): QueueEntry | undefined {
     const entry = this.take();
-    if (entry && !noAck) this.unackedCount++;
-    if (entry) this.stats.delivered++;
+    if (!entry) return undefined;
+    this.handedOut(entry, noAck);
     return entry;
   }
 
@@ -141,6 +163,25 @@ export class Queue {
     const entry = this.ready.shift();
     if (entry) this.readyBytes -= entry.msg.body.length;
     return entry;
+  }
+
+  /** Bookkeeping for a message leaving the ready list towards a client. */
+  private handedOut(entry: QueueEntry, noAck: boolean): void {
+    this.stats.delivered++;
+    if (noAck) {
+      this.forget(entry);
+      return;
+    }
+    this.unackedCount++;
+    if (entry.ref && this.store && !entry.markedDelivered) {
+      entry.markedDelivered = true;
+      this.store.store.delivered(this.store.id, entry.ref);
+    }
+  }
+
+  /** The message is gone from this queue for good: release it in the store. */
+  private forget(entry: QueueEntry): void {
+    if (entry.ref && this.store) this.store.store.ack(this.store.id, entry.ref);
   }
 
   /** Delivers ready messages round-robin to consumers with credit until either runs out. */
@@ -163,8 +204,7 @@ export class Queue {
         }
         if (!chosen) break;
         const entry = this.take() as QueueEntry;
-        if (!chosen.noAck) this.unackedCount++;
-        this.stats.delivered++;
+        this.handedOut(entry, chosen.noAck);
         chosen.deliver(this, entry);
       }
     } finally {
@@ -173,9 +213,10 @@ export class Queue {
   }
 
   /** An unacked message was acked (or rejected without requeue): it is gone for good. */
-  settle(_entry: QueueEntry): void {
+  settle(entry: QueueEntry): void {
     this.unackedCount--;
     this.stats.acked++;
+    if (!this.deleted) this.forget(entry);
   }
 
   /**
@@ -221,13 +262,15 @@ export class Queue {
   /** Drops every ready message (unacked ones stay with their channels); returns how many. */
   purge(): number {
     const n = this.ready.length;
-    this.ready.clear();
+    const dropped = this.ready.clear();
     this.readyBytes = 0;
+    if (this.store && !this.deleted) for (const e of dropped) this.forget(e);
     return n;
   }
 
   /** Marks the queue gone and tells its consumers. Returns the number of ready messages dropped. */
   destroy(): number {
+    // Set first: the store drops the whole queue in one record, not message by message.
     this.deleted = true;
     const n = this.purge();
     const consumers = this.consumerList.splice(0);

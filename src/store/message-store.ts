@@ -1,0 +1,67 @@
+/**
+ * The message store: where persistent messages of durable queues (and, later, message bodies paged out
+ * of memory) live on disk. This file is the contract; `segment-store.ts` implements it.
+ *
+ * Identity: every stored message has a `MessageRef` (segment number, byte offset and record size),
+ * assigned at append time. One append serves every durable queue the message was routed to, so a
+ * message fanned out to ten queues is written once.
+ *
+ * Durability: `append`, `ack` and `dropQueue` only buffer. Nothing is promised to be on disk until
+ * the callback given to `whenSynced` runs: the store writes and fsyncs buffered records in batches
+ * (group commit), so many publishes share one fsync. Acks are never waited on (at-least-once).
+ */
+
+/** Where a stored message is: small value type, safe to keep per queue entry. */
+export interface MessageRef {
+  readonly segment: number;
+  readonly offset: number;
+  /** size of the whole record in bytes */
+  readonly size: number;
+}
+
+export interface StoredMessage {
+  readonly exchange: string;
+  readonly routingKey: string;
+  /** content-header property flags word and properties, raw as received */
+  readonly properties: Buffer;
+  readonly body: Buffer;
+}
+
+/** One message of one queue as found at startup, in queue order. */
+export interface RecoveredEntry {
+  readonly ref: MessageRef;
+  /** delivered (or possibly delivered) before the restart: comes back redelivered */
+  readonly redelivered: boolean;
+  /** filled when the store chose to load it eagerly; otherwise read with `read(ref)` */
+  readonly message: StoredMessage | undefined;
+}
+
+export interface RecoveryReport {
+  /** queue id -> its messages in original order */
+  readonly queues: Map<number, RecoveredEntry[]>;
+  /** records dropped: torn tails and corrupt records, with where and why, for the log */
+  readonly dropped: { segment: number; offset: number; reason: string }[];
+  readonly segments: number;
+  readonly durationMs: number;
+}
+
+export interface MessageStore {
+  /** Scans the data directory, repairs torn tails, and returns every live message per queue. */
+  open(): Promise<RecoveryReport>;
+  /** Buffers a message for the given queues (ids of durable queues), returning its ref. */
+  append(queueIds: readonly number[], message: StoredMessage): MessageRef;
+  /** The message left this queue for good (ack, reject without requeue, purge, drop by max-length). */
+  ack(queueId: number, ref: MessageRef): void;
+  /** The message was handed to a consumer: after a crash it comes back marked redelivered. */
+  delivered(queueId: number, ref: MessageRef): void;
+  /** The queue was deleted: all its messages are gone. */
+  dropQueue(queueId: number): void;
+  /** Runs `cb` once every record buffered before this call is on disk (fsynced). */
+  whenSynced(cb: () => void): void;
+  /** Reads a message back (for bodies not kept in memory). Never blocks the event loop. */
+  read(ref: MessageRef): Promise<StoredMessage>;
+  /** Flushes, fsyncs and closes files. */
+  close(): Promise<void>;
+  /** bytes in segment files on disk, for stats */
+  readonly diskBytes: number;
+}
