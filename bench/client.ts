@@ -1,0 +1,205 @@
+/**
+ * A benchmark client process: one publisher or one consumer, forked by bench/run.ts with its
+ * configuration (a ClientConfig as JSON) as the only argument. Running each client in its own process
+ * keeps it off the runner's and the other client's event loop, heap and GC, lets the OS put it on its
+ * own core, and makes its CPU use measurable on its own.
+ *
+ * It answers 'mark' with its message count, a monotonic timestamp and its CPU time, so the runner
+ * computes rates over exactly the measured window.
+ */
+import { connect, type Channel, type ChannelModel } from 'amqplib';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { BacklogLimit } from './backlog.js';
+import type {
+  ClientConfig,
+  ConsumerConfig,
+  FromClient,
+  Mark,
+  PublisherConfig,
+  ToClient,
+} from './messages.js';
+import { openRawPublisher } from './raw-publisher.js';
+
+function send(msg: FromClient): void {
+  if (process.connected) process.send?.(msg, undefined, undefined, () => {});
+}
+
+let failed = false;
+
+/** Reports the error to the runner and exits once the report has left. */
+function fail(err: unknown): void {
+  if (failed) return;
+  failed = true;
+  const message = err instanceof Error ? err.message : String(err);
+  if (!process.send) {
+    console.error(message);
+    process.exit(1);
+  }
+  process.send({ type: 'error', message } satisfies FromClient, () => process.exit(1));
+}
+
+function mark(count: number): Mark {
+  const cpu = process.cpuUsage();
+  return { count, hrtime: process.hrtime.bigint().toString(), cpuMicros: cpu.user + cpu.system };
+}
+
+interface Client {
+  readonly count: number;
+  go(): void;
+  stop(): Promise<void>;
+}
+
+/** The publisher's backlog limit (a no-op unless --max-backlog was given). */
+let limit = new BacklogLimit(0);
+
+/** Closes an amqplib connection, giving up after a timeout (e.g. when the socket is backed up). */
+async function closeModel(model: ChannelModel, timeoutMs = 2000): Promise<void> {
+  await Promise.race([model.close().catch(() => {}), new Promise((r) => setTimeout(r, timeoutMs))]);
+}
+
+async function openModel(url: string): Promise<{ model: ChannelModel; channel: Channel }> {
+  const model = await connect(url);
+  let closing = false;
+  model.on('error', (err: Error) => fail(err));
+  model.on('close', () => {
+    if (!closing) fail(new Error('connection closed by the broker'));
+  });
+  const channel = await model.createChannel();
+  channel.on('error', (err: Error) => fail(err));
+  const close = model.close.bind(model);
+  model.close = () => {
+    closing = true;
+    return close();
+  };
+  return { model, channel };
+}
+
+async function amqplibPublisher(cfg: PublisherConfig, body: Buffer): Promise<Client> {
+  const { model, channel } = await openModel(cfg.url);
+  let count = 0;
+  let running = false;
+  let loop: Promise<void> = Promise.resolve();
+
+  async function run(): Promise<void> {
+    while (running) {
+      // publish() returns false once the channel's write buffer is over its high-water mark: the
+      // message is still taken, but we wait for 'drain' before sending more. Yield to the event loop
+      // regularly even when it never fills, so that IPC (mark/stop) gets handled.
+      for (let i = 0; i < 1000 && running; i++) {
+        if (limit.blocked(count)) {
+          await limit.wait(count);
+          break;
+        }
+        count++;
+        if (!channel.publish('', cfg.queue, body)) {
+          await new Promise<void>((resolve) => channel.once('drain', resolve));
+          break;
+        }
+      }
+      await yieldToLoop();
+    }
+  }
+
+  return {
+    get count() {
+      return count;
+    },
+    go() {
+      running = true;
+      loop = run().catch(fail);
+    },
+    async stop() {
+      running = false;
+      limit.release();
+      await Promise.race([loop, new Promise((r) => setTimeout(r, 2000))]);
+      await closeModel(model);
+    },
+  };
+}
+
+async function rawPublisher(cfg: PublisherConfig, body: Buffer): Promise<Client> {
+  const pub = await openRawPublisher(cfg.url, cfg.queue, body, limit, fail);
+  return {
+    get count() {
+      return pub.count;
+    },
+    go: () => pub.start(),
+    stop: () => pub.stop(),
+  };
+}
+
+async function consumer(cfg: ConsumerConfig): Promise<Client> {
+  const { model, channel } = await openModel(cfg.url);
+  let count = 0;
+  if (!cfg.noAck && cfg.prefetch > 0) await channel.prefetch(cfg.prefetch);
+  const ackEvery = Math.max(1, cfg.ackEvery);
+  await channel.consume(
+    cfg.queue,
+    (msg) => {
+      if (msg === null) {
+        fail(new Error('consumer cancelled by the broker'));
+        return;
+      }
+      count++;
+      if (!cfg.noAck && count % ackEvery === 0) channel.ack(msg, true);
+    },
+    { noAck: cfg.noAck },
+  );
+  let lastReported = -1;
+  const progress =
+    cfg.progressMs > 0
+      ? setInterval(() => {
+          if (count !== lastReported) send({ type: 'progress', count: (lastReported = count) });
+        }, cfg.progressMs)
+      : undefined;
+  return {
+    get count() {
+      return count;
+    },
+    go() {},
+    async stop() {
+      clearInterval(progress);
+      await closeModel(model);
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  if (arg === undefined || !process.send) throw new Error('bench/client.js is started by bench/run.js');
+  const cfg = JSON.parse(arg) as ClientConfig;
+  let client: Client;
+  if (cfg.role === 'consumer') client = await consumer(cfg);
+  else {
+    limit = new BacklogLimit(cfg.maxBacklog);
+    const body = Buffer.alloc(cfg.size, 0x61);
+    client = cfg.impl === 'raw' ? await rawPublisher(cfg, body) : await amqplibPublisher(cfg, body);
+  }
+  let stopping = false;
+  // The runner went away without saying stop (crashed, killed): do not keep loading the broker.
+  process.on('disconnect', () => {
+    if (!stopping) process.exit(1);
+  });
+  process.on('message', (msg: ToClient) => {
+    if (msg.type === 'consumed') limit.update(msg.count);
+    else if (msg.type === 'go') client.go();
+    else if (msg.type === 'mark') send({ type: 'mark', ...mark(client.count) });
+    else if (msg.type === 'stop') {
+      stopping = true;
+      const final = mark(client.count);
+      client
+        .stop()
+        .catch(() => {})
+        .finally(() => {
+          const msg: FromClient = { type: 'stopped', ...final };
+          // Disconnect once the reply has been written; then nothing keeps the process alive and it
+          // exits normally (not process.exit), so that --cpu-prof gets written.
+          if (process.connected) process.send?.(msg, undefined, undefined, () => process.disconnect());
+          setTimeout(() => process.exit(0), 2000).unref();
+        });
+    }
+  });
+  send({ type: 'ready' });
+}
+
+main().catch(fail);

@@ -1,0 +1,57 @@
+/**
+ * The messages the benchmark runner (bench/run.ts) and its client processes (bench/client.ts)
+ * exchange over the Node IPC channel.
+ */
+
+export interface PublisherConfig {
+  role: 'publisher';
+  url: string;
+  queue: string;
+  /** body size in bytes */
+  size: number;
+  /** 'amqplib' uses channel.publish; 'raw' writes pre-encoded frames to the socket (bench/raw-publisher.ts) */
+  impl: 'amqplib' | 'raw';
+  /** if > 0: pause while more than this many messages are published but not yet consumed */
+  maxBacklog: number;
+}
+
+export interface ConsumerConfig {
+  role: 'consumer';
+  url: string;
+  queue: string;
+  /** true: auto-ack (no-ack) consumer; false: manual acks */
+  noAck: boolean;
+  /** basic.qos prefetch count (manual ack only; 0 = unlimited) */
+  prefetch: number;
+  /** ack with multiple=true after every this many deliveries (manual ack only) */
+  ackEvery: number;
+  /** if > 0: report the delivery count ('progress') this often, for the publisher's backlog limit */
+  progressMs: number;
+}
+
+export type ClientConfig = PublisherConfig | ConsumerConfig;
+
+/**
+ * Runner to client. The publisher only starts sending on 'go'; the consumer consumes from the start.
+ * 'consumed' relays the consumer's progress to the publisher (only with a backlog limit).
+ */
+export type ToClient =
+  { type: 'go' } | { type: 'mark' } | { type: 'stop' } | { type: 'consumed'; count: number };
+
+/** A client's counters at one moment. */
+export interface Mark {
+  /** messages published (publisher) or delivered (consumer) so far */
+  count: number;
+  /** process.hrtime.bigint() in nanoseconds, as a string (bigint does not survive IPC serialization) */
+  hrtime: string;
+  /** process.cpuUsage() user + system, microseconds */
+  cpuMicros: number;
+}
+
+/** Client to runner. */
+export type FromClient =
+  | { type: 'ready' }
+  | { type: 'progress'; count: number }
+  | ({ type: 'mark' } & Mark)
+  | ({ type: 'stopped' } & Mark)
+  | { type: 'error'; message: string };
