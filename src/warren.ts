@@ -6,6 +6,8 @@ import { AmqpServer } from './amqp/server.js';
 import { Broker } from './core/broker.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { VERSION } from './version.js';
+import { openStorage } from './store/open.js';
+import type { DurableStorage } from './store/durable.js';
 
 export interface WarrenOptions {
   /** interface to listen on; undefined = all interfaces, IPv4 and IPv6 */
@@ -42,6 +44,7 @@ export class Warren {
   readonly options: WarrenOptions;
   readonly log: Logger;
   private readonly amqp: AmqpServer;
+  private storage: DurableStorage | undefined;
   private closed = false;
 
   private constructor(options: WarrenOptions) {
@@ -66,7 +69,15 @@ export class Warren {
     for (const [k, v] of Object.entries(options))
       if (v !== undefined) (opts as unknown as Record<string, unknown>)[k] = v;
     const w = new Warren(opts);
-    await w.amqp.listen(opts.port, opts.host);
+    if (opts.dataDir !== undefined) {
+      w.storage = await openStorage(opts.dataDir, w.broker, w.log);
+    }
+    try {
+      await w.amqp.listen(opts.port, opts.host);
+    } catch (e) {
+      await w.storage?.close();
+      throw e;
+    }
     w.log.info(`Warren ${VERSION} ready: AMQP on ${w.listenAddresses().join(', ')}`);
     return w;
   }
@@ -94,6 +105,7 @@ export class Warren {
     if (this.closed) return;
     this.closed = true;
     await this.amqp.close();
+    await this.storage?.close();
     this.log.info('Warren stopped');
     this.log.flush();
   }

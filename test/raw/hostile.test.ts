@@ -28,6 +28,7 @@ import {
   queueDeclareMethod,
 } from '../helpers/raw-client.js';
 import { WAIT_MS, waitFor, withTimeout } from '../helpers/wait.js';
+import { prng } from '../helpers/prng.js';
 
 const EXTERNAL = Boolean(process.env['WARREN_TEST_URL']);
 const SKIP = EXTERNAL ? 'raw hostile tests run only against the in-process Warren' : false;
@@ -632,18 +633,6 @@ describe('raw sockets: handshake timeout', { skip: SKIP }, () => {
 
 describe('raw sockets: mutated frame streams (seeded fuzz)', { skip: SKIP }, () => {
   const h = useRawBroker();
-
-  /** mulberry32: a small seeded PRNG, so a failing seed can be replayed. */
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
 
   // A session touching most of the channel's methods, with field tables and all kinds of properties.
   const SESSION = Buffer.concat([

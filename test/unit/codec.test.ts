@@ -15,6 +15,7 @@ import * as M from '../../src/protocol/generated/methods.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
 import { frame, headerPayload, methodPayload } from '../helpers/raw-client.js';
+import { prng } from '../helpers/prng.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers
@@ -40,18 +41,6 @@ function written(fn: (w: Writer) => void): Buffer {
   const w = new Writer(64);
   fn(w);
   return Buffer.from(w.buf.subarray(0, w.pos));
-}
-
-/** mulberry32: a small seeded PRNG, so a failing random case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Hand-built wire pieces, independent of Writer.

@@ -18,6 +18,7 @@ import {
   publishMethod,
   queueDeclareMethod,
 } from '../helpers/raw-client.js';
+import { prng } from '../helpers/prng.js';
 
 interface Seen {
   type: number;
@@ -36,18 +37,6 @@ function collector(): {
     sink: {
       onFrame: (type, channel, payload) => frames.push({ type, channel, payload: Buffer.from(payload) }),
     },
-  };
-}
-
-/** mulberry32: a small seeded PRNG, so a failing random case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -1,0 +1,176 @@
+/**
+ * Durable storage for a broker: the Persistence hooks the core calls (definitions to the definitions
+ * log, durable queues attached to the message store), and recovery at startup, which rebuilds vhosts,
+ * exchanges, queues and bindings and then refills each durable queue from the message store.
+ */
+import type { Binding } from '../core/binding.js';
+import type { Broker } from '../core/broker.js';
+import type { Exchange } from '../core/exchange/exchange.js';
+import { Message } from '../core/message.js';
+import type { Persistence } from '../core/persistence.js';
+import type { Queue } from '../core/queue/queue.js';
+import type { Logger } from '../log.js';
+import type { DefinitionsStore } from './definitions.js';
+import type { MessageStore } from './message-store.js';
+
+export class DurableStorage implements Persistence {
+  private readonly defs: DefinitionsStore;
+  private readonly store: MessageStore;
+  /** queue ids by vhost and name, for queues recovered before the broker wires them */
+  private readonly ids = new Map<Queue, number>();
+
+  private readonly unlock: () => void;
+
+  constructor(defs: DefinitionsStore, store: MessageStore, unlock: () => void = () => {}) {
+    this.defs = defs;
+    this.store = store;
+    this.unlock = unlock;
+  }
+
+  exchangeDeclared(e: Exchange): void {
+    this.defs.putExchange({
+      vhost: e.vhost,
+      name: e.name,
+      type: e.type,
+      autoDelete: e.autoDelete,
+      internal: e.internal,
+      arguments: e.arguments,
+    });
+  }
+
+  exchangeDeleted(e: Exchange): void {
+    this.defs.deleteExchange(e.vhost, e.name);
+  }
+
+  queueDeclared(q: Queue): void {
+    const id = this.defs.allocateQueueId();
+    this.defs.putQueue({
+      vhost: q.vhost,
+      name: q.name,
+      id,
+      autoDelete: q.autoDelete,
+      arguments: q.arguments,
+    });
+    this.attach(q, id);
+  }
+
+  private attach(q: Queue, id: number): void {
+    this.ids.set(q, id);
+    q.store = { id, store: this.store };
+  }
+
+  queueDeleted(q: Queue): void {
+    this.defs.deleteQueue(q.vhost, q.name);
+    const id = this.ids.get(q);
+    if (id !== undefined) this.store.dropQueue(id);
+    this.ids.delete(q);
+  }
+
+  bound(b: Binding): void {
+    this.defs.putBinding(bindingDef(b));
+  }
+
+  unbound(b: Binding): void {
+    this.defs.deleteBinding(bindingDef(b));
+  }
+
+  /**
+   * Rebuilds the broker's durable state. The hooks are detached while it runs so recovered entities
+   * are not written back to the log they came from.
+   */
+  async recover(broker: Broker, log: Logger): Promise<void> {
+    const started = Date.now();
+    const state = this.defs.open();
+    for (const d of state.dropped) log.warn(d);
+    for (const name of state.vhosts) broker.addVhost(name);
+    const detach = (): void => {
+      for (const v of broker.vhosts.values()) v.persistence = undefined;
+    };
+    const reattach = (): void => {
+      for (const v of broker.vhosts.values()) v.persistence = this;
+    };
+    const queuesById = new Map<number, Queue>();
+    detach();
+    try {
+      for (const e of state.exchanges) {
+        broker.addVhost(e.vhost).persistence = undefined;
+        broker.vhost(e.vhost).declareExchange({ ...e, passive: false, durable: true });
+      }
+      for (const qd of state.queues) {
+        broker.addVhost(qd.vhost).persistence = undefined;
+        const q = broker.vhost(qd.vhost).declareQueue(
+          {
+            name: qd.name,
+            passive: false,
+            durable: true,
+            exclusive: false,
+            autoDelete: qd.autoDelete,
+            arguments: qd.arguments,
+            serverNamed: true,
+          },
+          null,
+        );
+        this.attach(q, qd.id);
+        queuesById.set(qd.id, q);
+      }
+      for (const b of state.bindings) {
+        const v = broker.vhost(b.vhost);
+        const dest =
+          b.destinationKind === 'queue' ? v.queues.get(b.destination) : v.exchanges.get(b.destination);
+        if (!dest || !v.exchanges.has(b.source)) continue;
+        v.bind(b.source, dest, b.routingKey, b.arguments);
+      }
+    } finally {
+      reattach();
+    }
+
+    const report = await this.store.open();
+    for (const d of report.dropped) {
+      log.warn({ segment: d.segment, offset: d.offset }, `message store: dropped record: ${d.reason}`);
+    }
+    let messages = 0;
+    for (const [id, entries] of report.queues) {
+      const q = queuesById.get(id);
+      if (!q) {
+        // Messages of a queue that no longer exists (deleted before the crash was logged): release.
+        this.store.dropQueue(id);
+        continue;
+      }
+      for (const e of entries) {
+        const m = e.message ?? (await this.store.read(e.ref));
+        q.restore(new Message(m.exchange, m.routingKey, m.properties, m.body), e.ref, e.redelivered);
+        messages++;
+      }
+    }
+    log.info(
+      `recovered ${state.exchanges.length} exchanges, ${state.queues.length} queues, ${state.bindings.length} bindings and ${messages} messages in ${Date.now() - started} ms`,
+    );
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.store.close();
+      this.defs.close();
+    } finally {
+      this.unlock();
+    }
+  }
+}
+
+function bindingDef(b: Binding): {
+  vhost: string;
+  source: string;
+  destinationKind: 'queue' | 'exchange';
+  destination: string;
+  routingKey: string;
+  arguments: Binding['arguments'];
+} {
+  return {
+    vhost: b.source.vhost,
+    source: b.source.name,
+    destinationKind: b.destination.destinationKind,
+    destination: b.destination.name,
+    routingKey: b.routingKey,
+    arguments: b.arguments,
+  };
+}
