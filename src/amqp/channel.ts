@@ -70,6 +70,8 @@ export class Channel {
   /** publisher confirms, once confirm.select was seen */
   private confirms: Confirms | undefined;
   private tx: TxOp[] | undefined;
+  /** frames held while a basic.get waits for its message to come back from disk (see get) */
+  private parked: (() => void)[] | undefined;
   stats = { published: 0, delivered: 0, acked: 0 };
 
   constructor(id: number, session: Session) {
@@ -95,7 +97,23 @@ export class Channel {
 
   // ---------- frames ----------
 
+  /** Runs frames that arrived while parked, in order, until done or parked again. */
+  private replay(frames: (() => void)[]): void {
+    while (frames.length > 0) {
+      if (this.parked) {
+        this.parked.push(...frames);
+        return;
+      }
+      const next = frames.shift() as () => void;
+      this.session.guard(this.id, next);
+    }
+  }
+
   handleMethod(m: M.Method): void {
+    if (this.parked) {
+      this.parked.push(() => this.handleMethod(m));
+      return;
+    }
     if (this.state === 'closing') {
       // After we sent channel.close, only close/close-ok matter; everything else is dropped.
       if (m.kind === 'channel.close-ok') this.finish();
@@ -109,6 +127,10 @@ export class Channel {
   }
 
   handleHeader(payload: Buffer): void {
+    if (this.parked) {
+      this.parked.push(() => this.handleHeader(payload));
+      return;
+    }
     if (this.state === 'closing') return;
     const p = this.pending;
     if (!p || p.properties !== undefined) {
@@ -132,6 +154,10 @@ export class Channel {
   }
 
   handleBody(payload: Buffer): void {
+    if (this.parked) {
+      this.parked.push(() => this.handleBody(payload));
+      return;
+    }
     if (this.state === 'closing') return;
     const p = this.pending;
     if (!p || p.properties === undefined) {
@@ -458,7 +484,8 @@ export class Channel {
     }
     const ref = msg.persistent ? this.persist(msg, queues) : undefined;
     let accepted = true;
-    for (const q of queues) if (!q.enqueue(msg, q.store ? ref : undefined)) accepted = false;
+    for (const q of queues)
+      if (!q.enqueue(msg, q.durableStoreId !== undefined ? ref : undefined)) accepted = false;
     if (!this.confirms) return;
     if (!accepted) this.confirms.nack(seq);
     else if (ref) this.session.broker.store?.whenSynced(this.confirms.defer(seq));
@@ -470,7 +497,10 @@ export class Channel {
     const store = this.session.broker.store;
     if (!store) return undefined;
     let ids: number[] | undefined;
-    for (const q of queues) if (q.store) (ids ??= []).push(q.store.id);
+    for (const q of queues) {
+      const id = q.durableStoreId;
+      if (id !== undefined) (ids ??= []).push(id);
+    }
     if (!ids) return undefined;
     return store.append(ids, {
       exchange: msg.exchange,
@@ -519,7 +549,7 @@ export class Channel {
   deliver(c: ChannelConsumer, queue: Queue, entry: QueueEntry): void {
     const tag = this.nextDeliveryTag++;
     if (!c.noAck) this.unacked.add({ tag, queue, entry, consumerTag: c.tag });
-    const msg = entry.msg;
+    const msg = entry.msg as Message; // the queue delivers only entries whose body is in memory
     const out = this.session.out;
     out.method(this.id, M.encodeBasicDeliver, {
       consumerTag: c.tag,
@@ -534,9 +564,23 @@ export class Channel {
 
   private get(queueName: string, noAck: boolean): void {
     const q = this.session.vhost.queue(this.queueName(queueName), this.session);
+    if (!q.headReady()) {
+      // The message is on disk only: park this channel's frames until it has been read back, so
+      // get-ok and everything after it keep their order. Other channels carry on meanwhile.
+      const token: (() => void)[] = [];
+      this.parked = token;
+      q.whenHeadReady(() => {
+        if (this.parked !== token) return; // the channel closed meanwhile
+        this.parked = undefined;
+        this.session.guard(this.id, () => this.get(queueName, noAck));
+        this.replay(token);
+      });
+      return;
+    }
     const out = this.session.out;
     const entry = q.get(noAck);
-    if (!entry) {
+    const msg = entry?.msg;
+    if (!entry || !msg) {
       out.method(this.id, M.encodeBasicGetEmpty, {});
       return;
     }
@@ -545,11 +589,11 @@ export class Channel {
     out.method(this.id, M.encodeBasicGetOk, {
       deliveryTag: tag,
       redelivered: entry.redelivered,
-      exchange: entry.msg.exchange,
-      routingKey: entry.msg.routingKey,
+      exchange: msg.exchange,
+      routingKey: msg.routingKey,
       messageCount: q.messageCount,
     });
-    out.content(this.id, 60, entry.msg.rawProperties, entry.msg.body);
+    out.content(this.id, 60, msg.rawProperties, msg.body);
     this.stats.delivered++;
   }
 
@@ -618,6 +662,7 @@ export class Channel {
    */
   teardown(): void {
     this.pending = undefined;
+    this.parked = undefined;
     this.confirms?.close();
     this.tx = this.tx ? [] : undefined;
     for (const c of this.consumers.values()) c.queue.removeConsumer(c);

@@ -287,6 +287,15 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     }
   }
 
+  guard(channel: number, fn: () => void): void {
+    if (this.phase === 'closed' || this.phase === 'closing') return;
+    try {
+      fn();
+    } catch (e) {
+      this.onError(e, channel);
+    }
+  }
+
   private decode(payload: Buffer): M.Method {
     const r = new Reader(payload);
     const m = M.decodeMethod(r);

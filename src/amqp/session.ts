@@ -22,6 +22,8 @@ export interface Session extends QueueOwner {
   writable(): boolean;
   /** closes the whole connection with a hard error */
   fail(err: AmqpError): void;
+  /** Runs `fn` for channel `channel` with the connection's error handling (soft errors close the channel). */
+  guard(channel: number, fn: () => void): void;
   /** the channel finished closing (close-ok exchanged) and can be forgotten */
   channelClosed(id: number): void;
 }

@@ -1,6 +1,7 @@
 /**
- * What the core tells durable storage. The vhost calls these for durable entities only (a binding is
- * durable when both its ends are), after the in-memory change succeeded. Implemented by
+ * What the core tells durable storage, after the in-memory change succeeded. Exchange and binding
+ * hooks are called for durable entities only (a binding is durable when both its ends are); the
+ * queue hooks for every queue, since any queue may page message bodies out to the store. Implemented by
  * src/store/durable.ts; absent when the broker runs in memory only.
  */
 import type { Binding } from './binding.js';
@@ -10,7 +11,7 @@ import type { Queue } from './queue/queue.js';
 export interface Persistence {
   exchangeDeclared(e: Exchange): void;
   exchangeDeleted(e: Exchange): void;
-  /** also attaches the message store to the queue */
+  /** records a durable queue, and attaches the message store to any queue */
   queueDeclared(q: Queue): void;
   queueDeleted(q: Queue): void;
   bound(b: Binding): void;

@@ -219,7 +219,7 @@ export class VHost {
       { autoDelete: (queue) => this.removeQueue(queue) },
     );
     this.queues.set(name, q);
-    if (q.durable) this.persistence?.queueDeclared(q);
+    this.persistence?.queueDeclared(q);
     return q;
   }
 
@@ -259,7 +259,7 @@ export class VHost {
     this.queues.delete(q.name);
     for (const b of [...(this.inbound.get(q) ?? [])]) this.dropBinding(b, true);
     this.inbound.delete(q);
-    if (q.durable) this.persistence?.queueDeleted(q);
+    this.persistence?.queueDeleted(q);
     return q.destroy();
   }
 

@@ -16,8 +16,6 @@ import type { MessageStore } from './message-store.js';
 export class DurableStorage implements Persistence {
   private readonly defs: DefinitionsStore;
   private readonly store: MessageStore;
-  /** queue ids by vhost and name, for queues recovered before the broker wires them */
-  private readonly ids = new Map<Queue, number>();
 
   private readonly unlock: () => void;
 
@@ -43,6 +41,10 @@ export class DurableStorage implements Persistence {
   }
 
   queueDeclared(q: Queue): void {
+    if (!q.durable) {
+      this.attach(q, undefined);
+      return;
+    }
     const id = this.defs.allocateQueueId();
     this.defs.putQueue({
       vhost: q.vhost,
@@ -54,16 +56,20 @@ export class DurableStorage implements Persistence {
     this.attach(q, id);
   }
 
-  private attach(q: Queue, id: number): void {
-    this.ids.set(q, id);
-    q.store = { id, store: this.store };
+  /**
+   * Gives a queue its store ids: the durable one (recorded in the definitions) and a paging id that
+   * is never recorded, so bodies paged out only to save memory are dropped by the next recovery.
+   */
+  private attach(q: Queue, id: number | undefined): void {
+    q.store = { id, pageId: this.defs.allocateQueueId(), store: this.store };
   }
 
   queueDeleted(q: Queue): void {
-    this.defs.deleteQueue(q.vhost, q.name);
-    const id = this.ids.get(q);
-    if (id !== undefined) this.store.dropQueue(id);
-    this.ids.delete(q);
+    if (q.durable) this.defs.deleteQueue(q.vhost, q.name);
+    const s = q.store;
+    if (!s) return;
+    if (s.id !== undefined) this.store.dropQueue(s.id);
+    this.store.dropQueue(s.pageId);
   }
 
   bound(b: Binding): void {
@@ -137,8 +143,11 @@ export class DurableStorage implements Persistence {
         continue;
       }
       for (const e of entries) {
-        const m = e.message ?? (await this.store.read(e.ref));
-        q.restore(new Message(m.exchange, m.routingKey, m.properties, m.body), e.ref, e.redelivered);
+        const m = e.message;
+        const msg = m && new Message(m.exchange, m.routingKey, m.properties, m.body);
+        // A body left on disk is paged in when the queue gets to it; its record size stands in for
+        // the body size until then.
+        q.restore(msg, e.ref, id, e.redelivered, m ? m.body.length : e.ref.size);
         messages++;
       }
     }

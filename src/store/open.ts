@@ -86,9 +86,6 @@ async function openLocked(
   const defs = new DefinitionsStore(dataDir);
   const store = new SegmentStore(join(dataDir, 'messages'), {
     log: (msg: string, data?: object) => log.warn(data ?? {}, msg),
-    // Queues keep every message body in memory until paging to disk exists, so load all of them in
-    // the one recovery scan rather than reading each back separately afterwards.
-    eagerLoadBytes: Infinity,
   });
   const storage = new DurableStorage(defs, store, unlock);
   broker.persistence = storage;

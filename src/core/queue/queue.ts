@@ -1,39 +1,26 @@
 /**
- * A classic in-memory queue: ready messages in FIFO order, round-robin delivery to consumers that have
- * credit, and requeue of unacked messages back near the head in their original order.
+ * A classic queue: ready messages in FIFO order, round-robin delivery to consumers that have credit,
+ * and requeue of unacked messages back to their original position.
  *
  * The queue does not track which consumer holds an unacked message: the channel that received it does
  * (that is where acks arrive). The queue only counts them, and takes them back with `requeue`.
- * A store (durability, next) hooks in at `onEnqueue`/`onRemove`, so this class stays the one place
- * that decides ordering and delivery.
+ * With a message store attached, the queue files what leaves it for good (`forget`) and marks first
+ * deliveries, and its Pager keeps memory bounded by paging the bodies of a long backlog to disk.
  */
 import { Deque } from '../deque.js';
 import type { Consumer } from '../consumer.js';
 import type { Message } from '../message.js';
 import type { FieldTable } from '../../protocol/field-types.js';
 import { accessRefused } from '../../protocol/errors.js';
-import type { MessageRef, MessageStore } from '../../store/message-store.js';
+import type { MessageRef } from '../../store/message-store.js';
+import type { QueueEntry, QueueStore } from './entry.js';
+import { Pager } from './pager.js';
+
+export type { QueueEntry, QueueStore } from './entry.js';
 
 function intArg(args: FieldTable, key: string): number | undefined {
   const v = args[key];
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
-}
-
-export interface QueueEntry {
-  readonly msg: Message;
-  /** position in this queue's arrival order; requeued entries go back by it */
-  readonly seq: number;
-  redelivered: boolean;
-  /** where the message is on disk, for persistent messages in a durable queue */
-  readonly ref: MessageRef | undefined;
-  /** the store was told this entry was delivered (written once) */
-  markedDelivered: boolean;
-}
-
-/** The message store as one durable queue sees it. */
-export interface QueueStore {
-  readonly id: number;
-  readonly store: MessageStore;
 }
 
 export interface QueueOwner {
@@ -79,9 +66,9 @@ export class Queue {
   private hadConsumer = false;
   private dispatching = false;
   deleted = false;
+  private storeValue: QueueStore | undefined;
+  private pager: Pager | undefined;
 
-  /** set for durable queues when the broker has a message store */
-  store: QueueStore | undefined;
   /** counters for stats */
   stats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
 
@@ -98,12 +85,39 @@ export class Queue {
     this.rejectOnFull = String(opts.arguments['x-overflow'] ?? 'drop-head') !== 'drop-head';
   }
 
+  /** The message store, once storage attached one (durable id and/or paging id). */
+  get store(): QueueStore | undefined {
+    return this.storeValue;
+  }
+
+  set store(s: QueueStore | undefined) {
+    this.storeValue = s;
+    this.pager = s
+      ? new Pager(
+          s,
+          this.ready,
+          () => this.dispatch(),
+          (e) => this.dropEntry(e),
+        )
+      : undefined;
+  }
+
+  /** the store id for persistent messages, when this queue is durable and storage is on */
+  get durableStoreId(): number | undefined {
+    return this.storeValue?.id;
+  }
+
   get messageCount(): number {
     return this.ready.length;
   }
 
   get messageBytes(): number {
     return this.readyBytes;
+  }
+
+  /** ready messages whose bodies are on disk only */
+  get pagedCount(): number {
+    return this.pager?.paged ?? 0;
   }
 
   get consumerCount(): number {
@@ -115,20 +129,31 @@ export class Queue {
   }
 
   /**
-   * Adds a routed message and delivers it at once if a consumer can take it. Returns false when
-   * the queue is full and its overflow mode refuses new messages (the publisher gets a nack).
-   * With drop-head (the default) the oldest ready messages make room instead.
+   * Adds a routed message and delivers it at once if a consumer can take it. `ref` is its record in
+   * the store when it was persisted for this (durable) queue. Returns false when the queue is full
+   * and its overflow mode refuses new messages (the publisher gets a nack); with drop-head (the
+   * default) the oldest ready messages make room instead.
    */
   enqueue(msg: Message, ref?: MessageRef): boolean {
+    const storeId = ref ? (this.storeValue?.id ?? 0) : 0;
     if (this.maxLength !== undefined || this.maxBytes !== undefined) {
       if (!this.makeRoom(msg.body.length)) {
-        if (ref && this.store) this.store.store.ack(this.store.id, ref);
+        if (ref) this.storeValue?.store.ack(storeId, ref);
         return false;
       }
     }
-    const entry: QueueEntry = { msg, seq: this.nextSeq++, redelivered: false, ref, markedDelivered: false };
+    const entry: QueueEntry = {
+      msg,
+      size: msg.body.length,
+      seq: this.nextSeq++,
+      redelivered: false,
+      ref,
+      storeId,
+      markedDelivered: false,
+    };
+    if (this.pager?.shouldPage()) this.pager.pageOut(entry);
     this.ready.push(entry);
-    this.readyBytes += msg.body.length;
+    this.readyBytes += entry.size;
     this.stats.published++;
     if (this.consumerList.length > 0) this.dispatch();
     return true;
@@ -140,28 +165,75 @@ export class Queue {
       (this.maxBytes === undefined || this.readyBytes + size <= this.maxBytes);
     if (fits()) return true;
     if (this.rejectOnFull) return false;
-    while (this.ready.length > 0 && !fits()) this.forget(this.take() as QueueEntry);
+    while (this.ready.length > 0 && !fits()) this.dropEntry(this.ready.peek() as QueueEntry);
     // A message alone larger than x-max-length-bytes (or x-max-length 0) cannot be kept at all.
     return fits();
   }
 
-  /** Puts back messages recovered from the store at startup, in their original order. */
-  restore(msg: Message, ref: MessageRef, redelivered: boolean): void {
-    this.ready.push({ msg, seq: this.nextSeq++, redelivered, ref, markedDelivered: redelivered });
-    this.readyBytes += msg.body.length;
+  /** Removes one ready entry (the head, or a corrupt paged one) and releases it in the store. */
+  private dropEntry(entry: QueueEntry): void {
+    if (this.ready.peek() === entry) this.ready.shift();
+    else {
+      const rest = this.ready.clear().filter((e) => e !== entry);
+      for (const e of rest) this.ready.push(e);
+    }
+    this.readyBytes -= entry.size;
+    if (entry.msg === undefined) this.pager?.removedPaged();
+    this.forget(entry);
   }
 
-  /** Next ready message for basic.get, or undefined when empty. */
+  /**
+   * Puts back a message recovered from the store at startup, in its original order. `msg` is
+   * undefined when the store left the body on disk; past the memory limit bodies are paged anyway.
+   */
+  restore(
+    msg: Message | undefined,
+    ref: MessageRef,
+    storeId: number,
+    redelivered: boolean,
+    size: number,
+  ): void {
+    const entry: QueueEntry = {
+      msg,
+      size,
+      seq: this.nextSeq++,
+      redelivered,
+      ref,
+      storeId,
+      markedDelivered: redelivered,
+    };
+    if (this.pager && (msg === undefined || this.pager.shouldPage())) {
+      entry.msg = undefined;
+      this.pager.paged++;
+    }
+    this.ready.push(entry);
+    this.readyBytes += size;
+  }
+
+  /** True when the next message for basic.get is in memory (or there is none). */
+  headReady(): boolean {
+    return this.ready.length === 0 || (this.ready.peek() as QueueEntry).msg !== undefined;
+  }
+
+  /** Calls `cb` once the head message is in memory (at once when it is). */
+  whenHeadReady(cb: () => void): void {
+    if (!this.pager) cb();
+    else this.pager.whenHeadLoaded(cb);
+  }
+
+  /** Next ready message for basic.get, or undefined when empty. The head must be ready (headReady). */
   get(noAck: boolean): QueueEntry | undefined {
+    if (!this.headReady()) throw new Error('queue head is paged out: wait with whenHeadReady first');
     const entry = this.take();
     if (!entry) return undefined;
     this.handedOut(entry, noAck);
+    this.pager?.maybeLoad();
     return entry;
   }
 
   private take(): QueueEntry | undefined {
     const entry = this.ready.shift();
-    if (entry) this.readyBytes -= entry.msg.body.length;
+    if (entry) this.readyBytes -= entry.size;
     return entry;
   }
 
@@ -173,26 +245,28 @@ export class Queue {
       return;
     }
     this.unackedCount++;
-    if (entry.ref && this.store && !entry.markedDelivered) {
+    const durableId = this.storeValue?.id;
+    if (entry.ref && durableId !== undefined && entry.storeId === durableId && !entry.markedDelivered) {
       entry.markedDelivered = true;
-      this.store.store.delivered(this.store.id, entry.ref);
+      this.storeValue?.store.delivered(durableId, entry.ref);
     }
   }
 
   /** The message is gone from this queue for good: release it in the store. */
   private forget(entry: QueueEntry): void {
-    if (entry.ref && this.store) this.store.store.ack(this.store.id, entry.ref);
+    if (entry.ref && this.storeValue) this.storeValue.store.ack(entry.storeId, entry.ref);
   }
 
   /** Delivers ready messages round-robin to consumers with credit until either runs out. */
   dispatch(): void {
     // Deliveries can cause re-entrant calls (a consumer's deliver may close its channel); one loop
     // at a time keeps the round-robin state consistent.
-    if (this.dispatching) return;
+    if (this.dispatching || this.deleted) return;
     this.dispatching = true;
     try {
       const list = this.consumerList;
       while (this.ready.length > 0 && list.length > 0) {
+        if ((this.ready.peek() as QueueEntry).msg === undefined) break; // body still on disk
         let chosen: Consumer | undefined;
         for (let i = 0; i < list.length; i++) {
           const c = list[(this.rr + i) % list.length] as Consumer;
@@ -210,6 +284,7 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+    if (this.consumerList.length > 0) this.pager?.maybeLoad();
   }
 
   /** An unacked message was acked (or rejected without requeue): it is gone for good. */
@@ -222,7 +297,8 @@ export class Queue {
   /**
    * Unacked messages come back marked redelivered, in their original arrival order. The ready list
    * is always sorted by arrival (delivery takes from the head, requeue inserts by seq), so a requeued
-   * entry goes right where it was: usually at or near the head, found by a short scan.
+   * entry goes right where it was: usually at or near the head, found by a short scan. Requeued
+   * entries are older than any paged one, so they land in the loaded part.
    */
   requeue(entries: QueueEntry[]): void {
     if (this.deleted) return;
@@ -235,7 +311,7 @@ export class Queue {
       while (i < this.ready.length && (this.ready.at(i) as QueueEntry).seq < e.seq) i++;
       if (i === 0) this.ready.unshift(e);
       else this.ready.insertAt(i, e);
-      this.readyBytes += e.msg.body.length;
+      this.readyBytes += e.size;
     }
     if (this.consumerList.length > 0) this.dispatch();
   }
@@ -264,7 +340,8 @@ export class Queue {
     const n = this.ready.length;
     const dropped = this.ready.clear();
     this.readyBytes = 0;
-    if (this.store && !this.deleted) for (const e of dropped) this.forget(e);
+    this.pager?.reset();
+    if (this.storeValue && !this.deleted) for (const e of dropped) this.forget(e);
     return n;
   }
 
