@@ -387,11 +387,11 @@ seedTest(
     }
     await idle.waitForReceived(3);
     await idle.waitFor(
-      (out) => out.split(' [x] Done').length - 1 === 3,
+      (out) => out.split(' [x] Done\n').length - 1 === 3,
       'the idle worker to finish its three tasks',
     );
     assert.deepEqual(busy.received(), ["b'Long task......'"], 'the busy worker got a second task');
-    await busy.waitFor(' [x] Done', 'the busy worker to finish');
+    await busy.waitFor(' [x] Done\n', 'the busy worker to finish');
 
     assertWorkerTranscript(busy, ["b'Long task......'"]);
     assertWorkerTranscript(idle, ["b'Quick 1'", "b'Quick 2'", "b'Quick 3'"]);
@@ -412,7 +412,7 @@ seedTest(
     await victim.stop('SIGKILL');
     assert.equal(victim.lines().includes(' [x] Done'), false, 'the worker finished before it was killed');
 
-    await survivor.waitFor(' [x] Done', 'the other worker to process the redelivered task');
+    await survivor.waitFor(' [x] Done\n', 'the other worker to process the redelivered task');
     assertWorkerTranscript(survivor, ["b'Doomed task.....'"]);
   },
 );
