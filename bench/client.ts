@@ -7,7 +7,7 @@
  * It answers 'mark' with its message count, a monotonic timestamp and its CPU time, so the runner
  * computes rates over exactly the measured window.
  */
-import { connect, type Channel, type ChannelModel } from 'amqplib';
+import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { BacklogLimit } from './backlog.js';
 import type {
@@ -38,15 +38,26 @@ function fail(err: unknown): void {
   process.send({ type: 'error', message } satisfies FromClient, () => process.exit(1));
 }
 
-function mark(count: number): Mark {
-  const cpu = process.cpuUsage();
-  return { count, hrtime: process.hrtime.bigint().toString(), cpuMicros: cpu.user + cpu.system };
-}
-
 interface Client {
   readonly count: number;
+  /** publisher with confirms: publishes acked / nacked by the broker */
+  readonly confirmed: number;
+  readonly nacked: number;
   go(): void;
   stop(): Promise<void>;
+  /** consumer: report 'done' once `count` messages have arrived */
+  doneAt?(count: number): void;
+}
+
+function mark(client: Client): Mark {
+  const cpu = process.cpuUsage();
+  return {
+    count: client.count,
+    hrtime: process.hrtime.bigint().toString(),
+    cpuMicros: cpu.user + cpu.system,
+    confirmed: client.confirmed,
+    nacked: client.nacked,
+  };
 }
 
 /** The publisher's backlog limit (a no-op unless --max-backlog was given). */
@@ -75,6 +86,9 @@ async function openModel(url: string): Promise<{ model: ChannelModel; channel: C
 }
 
 async function amqplibPublisher(cfg: PublisherConfig, body: Buffer): Promise<Client> {
+  // The runner refuses these combinations; this is the backstop.
+  if (cfg.persistent || cfg.confirmWindow > 0 || cfg.total > 0)
+    throw new Error('persistent messages, confirms and a message total need the raw publisher');
   const { model, channel } = await openModel(cfg.url);
   let count = 0;
   let running = false;
@@ -104,6 +118,8 @@ async function amqplibPublisher(cfg: PublisherConfig, body: Buffer): Promise<Cli
     get count() {
       return count;
     },
+    confirmed: 0,
+    nacked: 0,
     go() {
       running = true;
       loop = run().catch(fail);
@@ -118,14 +134,33 @@ async function amqplibPublisher(cfg: PublisherConfig, body: Buffer): Promise<Cli
 }
 
 async function rawPublisher(cfg: PublisherConfig, body: Buffer): Promise<Client> {
-  const pub = await openRawPublisher(cfg.url, cfg.queue, body, limit, fail);
-  return {
+  const pub = await openRawPublisher(
+    cfg.url,
+    cfg.queue,
+    body,
+    limit,
+    {
+      persistent: cfg.persistent,
+      confirmWindow: cfg.confirmWindow,
+      total: cfg.total,
+      onDone: () => send({ type: 'done', ...mark(client) }),
+    },
+    fail,
+  );
+  const client: Client = {
     get count() {
       return pub.count;
+    },
+    get confirmed() {
+      return pub.confirmed;
+    },
+    get nacked() {
+      return pub.nacked;
     },
     go: () => pub.start(),
     stop: () => pub.stop(),
   };
+  return client;
 }
 
 async function consumer(cfg: ConsumerConfig): Promise<Client> {
@@ -133,18 +168,32 @@ async function consumer(cfg: ConsumerConfig): Promise<Client> {
   let count = 0;
   if (!cfg.noAck && cfg.prefetch > 0) await channel.prefetch(cfg.prefetch);
   const ackEvery = Math.max(1, cfg.ackEvery);
-  await channel.consume(
-    cfg.queue,
-    (msg) => {
-      if (msg === null) {
-        fail(new Error('consumer cancelled by the broker'));
-        return;
-      }
-      count++;
-      if (!cfg.noAck && count % ackEvery === 0) channel.ack(msg, true);
-    },
-    { noAck: cfg.noAck },
-  );
+  /** 'done-at' target: 0 = none (or already reported) */
+  let target = 0;
+  let last: ConsumeMessage | undefined;
+  const reachedTarget = (): void => {
+    target = 0;
+    // Ack the tail that the every-N acks left over, so the queue ends empty of unacked messages too.
+    if (!cfg.noAck && last !== undefined && count % ackEvery !== 0) channel.ack(last, true);
+    send({ type: 'done', ...mark(client) });
+  };
+  const subscribe = async (): Promise<void> => {
+    await channel.consume(
+      cfg.queue,
+      (msg) => {
+        if (msg === null) {
+          fail(new Error('consumer cancelled by the broker'));
+          return;
+        }
+        count++;
+        last = msg;
+        if (!cfg.noAck && count % ackEvery === 0) channel.ack(msg, true);
+        if (target > 0 && count >= target) reachedTarget();
+      },
+      { noAck: cfg.noAck },
+    );
+  };
+  if (!cfg.consumeOnGo) await subscribe();
   let lastReported = -1;
   const progress =
     cfg.progressMs > 0
@@ -152,16 +201,25 @@ async function consumer(cfg: ConsumerConfig): Promise<Client> {
           if (count !== lastReported) send({ type: 'progress', count: (lastReported = count) });
         }, cfg.progressMs)
       : undefined;
-  return {
+  const client: Client = {
     get count() {
       return count;
     },
-    go() {},
+    confirmed: 0,
+    nacked: 0,
+    go() {
+      if (cfg.consumeOnGo) subscribe().catch(fail);
+    },
     async stop() {
       clearInterval(progress);
       await closeModel(model);
     },
+    doneAt(n) {
+      target = n;
+      if (count >= n) reachedTarget();
+    },
   };
+  return client;
 }
 
 async function main(): Promise<void> {
@@ -183,10 +241,11 @@ async function main(): Promise<void> {
   process.on('message', (msg: ToClient) => {
     if (msg.type === 'consumed') limit.update(msg.count);
     else if (msg.type === 'go') client.go();
-    else if (msg.type === 'mark') send({ type: 'mark', ...mark(client.count) });
+    else if (msg.type === 'mark') send({ type: 'mark', ...mark(client) });
+    else if (msg.type === 'done-at') client.doneAt?.(msg.count);
     else if (msg.type === 'stop') {
       stopping = true;
-      const final = mark(client.count);
+      const final = mark(client);
       client
         .stop()
         .catch(() => {})

@@ -133,3 +133,19 @@ export function machineBusyPercent(
   if (a === undefined || b === undefined || b.total === a.total) return undefined;
   return ((b.busy - a.busy) / (b.total - a.total)) * 100;
 }
+
+/**
+ * Bytes a process (all its threads) has caused to be sent to storage so far: write_bytes of
+ * /proc/<pid>/io. Unlike wchar it leaves out writes to sockets and pipes; the kernel counts file data
+ * when the page is dirtied (so data deleted before writeback is still in it). Shows whether, and how
+ * much, a broker writes per persistent message.
+ */
+export function readWriteBytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /^write_bytes:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m?.[1] === undefined ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}

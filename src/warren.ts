@@ -7,6 +7,7 @@ import { Broker } from './core/broker.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { VERSION } from './version.js';
 import { openStorage } from './store/open.js';
+import { DEFAULT_BUDGET_BYTES, DEFAULT_MAX_LOADED } from './core/queue/pager.js';
 import type { DurableStorage } from './store/durable.js';
 
 export interface WarrenOptions {
@@ -25,6 +26,10 @@ export interface WarrenOptions {
   handshakeTimeoutMs: number;
   /** largest message body accepted, bytes (RabbitMQ's max_message_size) */
   maxMessageSize: number;
+  /** with a data directory: bytes of ready message bodies kept in memory broker-wide before paging */
+  pagingBudgetBytes: number;
+  /** with a data directory: ready messages one queue keeps in memory before paging */
+  pagingMaxLoaded: number;
 }
 
 export const DEFAULTS: WarrenOptions = {
@@ -37,6 +42,8 @@ export const DEFAULTS: WarrenOptions = {
   channelMax: 2047,
   handshakeTimeoutMs: 10_000,
   maxMessageSize: 128 * 1024 * 1024,
+  pagingBudgetBytes: DEFAULT_BUDGET_BYTES,
+  pagingMaxLoaded: DEFAULT_MAX_LOADED,
 };
 
 export class Warren {
@@ -70,7 +77,10 @@ export class Warren {
       if (v !== undefined) (opts as unknown as Record<string, unknown>)[k] = v;
     const w = new Warren(opts);
     if (opts.dataDir !== undefined) {
-      w.storage = await openStorage(opts.dataDir, w.broker, w.log);
+      w.storage = await openStorage(opts.dataDir, w.broker, w.log, {
+        limitBytes: opts.pagingBudgetBytes,
+        maxLoaded: opts.pagingMaxLoaded,
+      });
     }
     try {
       await w.amqp.listen(opts.port, opts.host);

@@ -9,6 +9,8 @@ import type { Exchange } from '../core/exchange/exchange.js';
 import { Message } from '../core/message.js';
 import type { Persistence } from '../core/persistence.js';
 import type { Queue } from '../core/queue/queue.js';
+import type { MemoryBudget } from '../core/queue/entry.js';
+import { DEFAULT_BUDGET_BYTES, DEFAULT_MAX_LOADED } from '../core/queue/pager.js';
 import type { Logger } from '../log.js';
 import type { DefinitionsStore } from './definitions.js';
 import type { MessageStore } from './message-store.js';
@@ -18,11 +20,22 @@ export class DurableStorage implements Persistence {
   private readonly store: MessageStore;
 
   private readonly unlock: () => void;
+  /** shared by all queues: how many ready bodies the broker keeps in memory before paging */
+  readonly budget: MemoryBudget;
 
-  constructor(defs: DefinitionsStore, store: MessageStore, unlock: () => void = () => {}) {
+  constructor(
+    defs: DefinitionsStore,
+    store: MessageStore,
+    unlock: () => void = () => {},
+    limits: { limitBytes: number; maxLoaded: number } = {
+      limitBytes: DEFAULT_BUDGET_BYTES,
+      maxLoaded: DEFAULT_MAX_LOADED,
+    },
+  ) {
     this.defs = defs;
     this.store = store;
     this.unlock = unlock;
+    this.budget = { usedBytes: 0, ...limits };
   }
 
   exchangeDeclared(e: Exchange): void {
@@ -61,7 +74,7 @@ export class DurableStorage implements Persistence {
    * is never recorded, so bodies paged out only to save memory are dropped by the next recovery.
    */
   private attach(q: Queue, id: number | undefined): void {
-    q.store = { id, pageId: this.defs.allocateQueueId(), store: this.store };
+    q.store = { id, pageId: this.defs.allocateQueueId(), store: this.store, budget: this.budget };
   }
 
   queueDeleted(q: Queue): void {

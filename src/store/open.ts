@@ -50,11 +50,24 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function openStorage(dataDir: string, broker: Broker, log: Logger): Promise<DurableStorage> {
+/** How many message bodies queues keep in memory before paging them to disk. */
+export interface PagingLimits {
+  /** bytes of ready message bodies across all queues */
+  limitBytes: number;
+  /** ready messages in one queue */
+  maxLoaded: number;
+}
+
+export async function openStorage(
+  dataDir: string,
+  broker: Broker,
+  log: Logger,
+  limits: PagingLimits,
+): Promise<DurableStorage> {
   mkdirSync(dataDir, { recursive: true });
   const unlock = lock(dataDir);
   try {
-    return await openLocked(dataDir, broker, log, unlock);
+    return await openLocked(dataDir, broker, log, unlock, limits);
   } catch (e) {
     unlock();
     throw e;
@@ -66,6 +79,7 @@ async function openLocked(
   broker: Broker,
   log: Logger,
   unlock: () => void,
+  limits: PagingLimits,
 ): Promise<DurableStorage> {
   const marker = join(dataDir, 'warren.json');
   if (existsSync(marker)) {
@@ -87,7 +101,7 @@ async function openLocked(
   const store = new SegmentStore(join(dataDir, 'messages'), {
     log: (msg: string, data?: object) => log.warn(data ?? {}, msg),
   });
-  const storage = new DurableStorage(defs, store, unlock);
+  const storage = new DurableStorage(defs, store, unlock, limits);
   broker.persistence = storage;
   broker.store = store;
   await storage.recover(broker, log);

@@ -1,5 +1,5 @@
 /**
- * A backlog longer than a queue keeps in memory: bodies past MAX_LOADED live on disk only and come
+ * A backlog longer than a queue keeps in memory: bodies past the paging limits live on disk only and come
  * back in order, through consume and through basic.get, for durable and transient queues, and after
  * a restart.
  */
@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { Warren } from '../../src/index.js';
-import { MAX_LOADED } from '../../src/core/queue/pager.js';
-
-const N = MAX_LOADED * 3 + 17;
+/** Small limits so a few thousand messages exercise paging: 64 KiB of bodies, 1,000 per queue. */
+const LIMITS = { pagingBudgetBytes: 64 * 1024, pagingMaxLoaded: 1000 };
+const N = 3 * 1000 + 17;
 let dir: string;
 let broker: Warren | undefined;
 let conn: ChannelModel | undefined;
@@ -20,7 +20,7 @@ let conn: ChannelModel | undefined;
 async function start(): Promise<Channel> {
   await conn?.close().catch(() => {});
   await broker?.close();
-  broker = await Warren.start({ host: '127.0.0.1', port: 0, logLevel: 'silent', dataDir: dir });
+  broker = await Warren.start({ host: '127.0.0.1', port: 0, logLevel: 'silent', dataDir: dir, ...LIMITS });
   conn = await amqp.connect(broker.url);
   conn.on('error', () => {});
   return conn.createChannel();

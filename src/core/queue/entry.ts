@@ -28,4 +28,17 @@ export interface QueueStore {
   readonly id: number | undefined;
   readonly pageId: number;
   readonly store: MessageStore;
+  /** shared by every queue of the broker: how many ready bodies may stay in memory */
+  readonly budget: MemoryBudget;
+}
+
+/**
+ * The broker-wide allowance for message bodies held in memory by ready lists. Queues page new
+ * arrivals out once the total passes `limitBytes` (or one queue holds `maxLoaded` messages), so
+ * paging happens under real memory pressure, not for every short backlog.
+ */
+export interface MemoryBudget {
+  usedBytes: number;
+  readonly limitBytes: number;
+  readonly maxLoaded: number;
 }

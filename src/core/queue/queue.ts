@@ -68,6 +68,8 @@ export class Queue {
   deleted = false;
   private storeValue: QueueStore | undefined;
   private pager: Pager | undefined;
+  /** loaded ready bytes last reported to the broker's memory budget */
+  private reportedLoaded = 0;
 
   /** counters for stats */
   stats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
@@ -91,12 +93,17 @@ export class Queue {
   }
 
   set store(s: QueueStore | undefined) {
+    if (this.storeValue) this.storeValue.budget.usedBytes -= this.reportedLoaded;
+    this.reportedLoaded = 0;
     this.storeValue = s;
     this.pager = s
       ? new Pager(
           s,
           this.ready,
-          () => this.dispatch(),
+          () => {
+            this.account();
+            this.dispatch();
+          },
           (e) => this.dropEntry(e),
         )
       : undefined;
@@ -118,6 +125,15 @@ export class Queue {
   /** ready messages whose bodies are on disk only */
   get pagedCount(): number {
     return this.pager?.paged ?? 0;
+  }
+
+  /** Reports the change in bodies held in memory to the broker's budget (cheap: two subtractions). */
+  private account(): void {
+    const s = this.storeValue;
+    if (!s) return;
+    const loaded = this.readyBytes - (this.pager?.pagedBytes ?? 0);
+    s.budget.usedBytes += loaded - this.reportedLoaded;
+    this.reportedLoaded = loaded;
   }
 
   get consumerCount(): number {
@@ -154,6 +170,7 @@ export class Queue {
     if (this.pager?.shouldPage()) this.pager.pageOut(entry);
     this.ready.push(entry);
     this.readyBytes += entry.size;
+    this.account();
     this.stats.published++;
     if (this.consumerList.length > 0) this.dispatch();
     return true;
@@ -178,7 +195,8 @@ export class Queue {
       for (const e of rest) this.ready.push(e);
     }
     this.readyBytes -= entry.size;
-    if (entry.msg === undefined) this.pager?.removedPaged();
+    if (entry.msg === undefined) this.pager?.removedPaged(entry);
+    this.account();
     this.forget(entry);
   }
 
@@ -202,12 +220,10 @@ export class Queue {
       storeId,
       markedDelivered: redelivered,
     };
-    if (this.pager && (msg === undefined || this.pager.shouldPage())) {
-      entry.msg = undefined;
-      this.pager.paged++;
-    }
+    if (this.pager && (msg === undefined || this.pager.shouldPage())) this.pager.restoredPaged(entry);
     this.ready.push(entry);
     this.readyBytes += size;
+    this.account();
   }
 
   /** True when the next message for basic.get is in memory (or there is none). */
@@ -233,7 +249,10 @@ export class Queue {
 
   private take(): QueueEntry | undefined {
     const entry = this.ready.shift();
-    if (entry) this.readyBytes -= entry.size;
+    if (entry) {
+      this.readyBytes -= entry.size;
+      this.account();
+    }
     return entry;
   }
 
@@ -313,6 +332,7 @@ export class Queue {
       else this.ready.insertAt(i, e);
       this.readyBytes += e.size;
     }
+    this.account();
     if (this.consumerList.length > 0) this.dispatch();
   }
 
@@ -341,6 +361,7 @@ export class Queue {
     const dropped = this.ready.clear();
     this.readyBytes = 0;
     this.pager?.reset();
+    this.account();
     if (this.storeValue && !this.deleted) for (const e of dropped) this.forget(e);
     return n;
   }
