@@ -26,6 +26,7 @@ import {
 import { decodeProperties, parseContentHeader } from '../protocol/content-header.js';
 import * as M from '../protocol/generated/methods.js';
 import { ChannelConsumer } from './channel-consumer.js';
+import { enqueueAll } from '../core/enqueue.js';
 import { senderSelected, validateExpiration } from './publish-checks.js';
 import { Confirms } from './confirms.js';
 import type { MessageRef } from '../store/message-store.js';
@@ -482,32 +483,11 @@ export class Channel {
       this.confirms?.ack(seq);
       return;
     }
-    const ref = msg.persistent ? this.persist(msg, queues) : undefined;
-    let accepted = true;
-    for (const q of queues)
-      if (!q.enqueue(msg, q.durableStoreId !== undefined ? ref : undefined)) accepted = false;
+    const { accepted, ref } = enqueueAll(msg, queues);
     if (!this.confirms) return;
     if (!accepted) this.confirms.nack(seq);
     else if (ref) this.session.broker.store?.whenSynced(this.confirms.defer(seq));
     else this.confirms.ack(seq);
-  }
-
-  /** Writes a persistent message once for all the durable queues it reached; undefined if none. */
-  private persist(msg: Message, queues: Set<Queue>): MessageRef | undefined {
-    const store = this.session.broker.store;
-    if (!store) return undefined;
-    let ids: number[] | undefined;
-    for (const q of queues) {
-      const id = q.durableStoreId;
-      if (id !== undefined) (ids ??= []).push(id);
-    }
-    if (!ids) return undefined;
-    return store.append(ids, {
-      exchange: msg.exchange,
-      routingKey: msg.routingKey,
-      properties: msg.rawProperties,
-      body: msg.body,
-    });
   }
 
   private commit(): void {

@@ -350,8 +350,8 @@ export class VHost {
     let ex: Exchange | undefined = exchange;
     let tried: Set<Exchange> | undefined;
     while (out.size === 0 && ex) {
-      const aeName = ex.arguments['alternate-exchange'];
-      if (typeof aeName !== 'string') return;
+      const aeName = ex.alternateExchange;
+      if (aeName === undefined) return;
       const ae = this.exchanges.get(aeName);
       tried ??= new Set([exchange]);
       if (!ae || tried.has(ae)) return;

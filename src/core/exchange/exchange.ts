@@ -27,6 +27,8 @@ export abstract class Exchange {
   readonly arguments: FieldTable;
   protected readonly bindingMap = new Map<string, Binding>();
   deleted = false;
+  /** the policy that applies (name and definition), set by the vhost when policies change */
+  policy: { name: string; definition: Readonly<Record<string, unknown>> } | undefined;
   stats = { publishIn: 0, publishOut: 0 };
 
   constructor(opts: ExchangeOptions) {
@@ -36,6 +38,14 @@ export abstract class Exchange {
     this.autoDelete = opts.autoDelete;
     this.internal = opts.internal;
     this.arguments = opts.arguments;
+  }
+
+  /** The alternate exchange: the argument wins over a policy's `alternate-exchange`, as in RabbitMQ. */
+  get alternateExchange(): string | undefined {
+    const a = this.arguments['alternate-exchange'];
+    if (typeof a === 'string') return a;
+    const p = this.policy?.definition['alternate-exchange'];
+    return typeof p === 'string' ? p : undefined;
   }
 
   get bindings(): IterableIterator<Binding> {

@@ -15,6 +15,7 @@ import { accessRefused } from '../../protocol/errors.js';
 import type { MessageRef } from '../../store/message-store.js';
 import type { QueueEntry, QueueStore } from './entry.js';
 import { Pager } from './pager.js';
+import { resolveQueueSettings, type PolicyDefinition, type QueueSettings } from './settings.js';
 
 export type { QueueEntry, QueueStore } from './entry.js';
 
@@ -71,6 +72,11 @@ export class Queue {
   /** loaded ready bytes last reported to the broker's memory budget */
   private reportedLoaded = 0;
 
+  /** effective settings (arguments combined with the applying policy) */
+  settings: QueueSettings;
+  /** name of the policy that applies, for listings; undefined when none */
+  policy: string | undefined;
+
   /** counters for stats */
   stats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
 
@@ -82,9 +88,20 @@ export class Queue {
     this.autoDelete = opts.autoDelete;
     this.arguments = opts.arguments;
     this.host = host;
+    this.settings = resolveQueueSettings(opts.arguments, undefined);
+    this.policy = undefined;
     this.maxLength = intArg(opts.arguments, 'x-max-length');
     this.maxBytes = intArg(opts.arguments, 'x-max-length-bytes');
     this.rejectOnFull = String(opts.arguments['x-overflow'] ?? 'drop-head') !== 'drop-head';
+  }
+
+  /**
+   * A policy now applies to this queue (or none, with undefined): settings are recomputed and take
+   * effect at once (a lower max-length drops or dead-letters the excess, a new TTL expires...).
+   */
+  applyPolicy(name: string | undefined, definition: PolicyDefinition | undefined): void {
+    this.policy = name;
+    this.settings = resolveQueueSettings(this.arguments, definition);
   }
 
   /** The message store, once storage attached one (durable id and/or paging id). */
