@@ -29,7 +29,6 @@ import { ChannelConsumer } from './channel-consumer.js';
 import { enqueueAll } from '../core/enqueue.js';
 import { senderSelected, validateExpiration } from './publish-checks.js';
 import { Confirms } from './confirms.js';
-import type { MessageRef } from '../store/message-store.js';
 import type { Session } from './session.js';
 import { requeueAll, Unacked, type Delivery } from './unacked.js';
 
