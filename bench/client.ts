@@ -87,8 +87,8 @@ async function openModel(url: string): Promise<{ model: ChannelModel; channel: C
 
 async function amqplibPublisher(cfg: PublisherConfig, body: Buffer): Promise<Client> {
   // The runner refuses these combinations; this is the backstop.
-  if (cfg.persistent || cfg.confirmWindow > 0 || cfg.total > 0)
-    throw new Error('persistent messages, confirms and a message total need the raw publisher');
+  if (cfg.persistent || cfg.confirmWindow > 0 || cfg.total > 0 || cfg.priorities > 0)
+    throw new Error('persistent messages, priorities, confirms and a message total need the raw publisher');
   const { model, channel } = await openModel(cfg.url);
   let count = 0;
   let running = false;
@@ -141,6 +141,7 @@ async function rawPublisher(cfg: PublisherConfig, body: Buffer): Promise<Client>
     limit,
     {
       persistent: cfg.persistent,
+      priorities: cfg.priorities,
       confirmWindow: cfg.confirmWindow,
       total: cfg.total,
       onDone: () => send({ type: 'done', ...mark(client) }),

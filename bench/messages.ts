@@ -19,6 +19,8 @@ export interface PublisherConfig {
   confirmWindow: number;
   /** > 0: publish exactly this many messages, then report 'done' once all are confirmed */
   total: number;
+  /** > 0: give messages a priority property cycling 0..priorities-1 (raw publisher only) */
+  priorities: number;
 }
 
 export interface ConsumerConfig {

@@ -31,8 +31,8 @@ import {
 const BATCH = 128;
 
 /**
- * One message: basic.publish(exchange '', routing key = queue), a content header whose only property
- * is delivery-mode 2 when persistent (none otherwise), and the body.
+ * One message: basic.publish(exchange '', routing key = queue), a content header whose properties
+ * are delivery-mode 2 when persistent and a priority when one is given, and the body.
  */
 function encodeMessage(
   channel: number,
@@ -40,6 +40,7 @@ function encodeMessage(
   body: Buffer,
   frameMax: number,
   persistent: boolean,
+  priority: number | undefined,
 ): Buffer {
   // basic.publish (60,40): reserved-1 short, exchange shortstr, routing-key shortstr, bits (mandatory, immediate).
   const method = encodeMethod(channel, 60, 40, [
@@ -50,13 +51,23 @@ function encodeMessage(
   ]);
   // content header: class 60, weight 0, body size (64-bit), property flags, property values.
   // Basic property flags run from bit 15 (content-type) down; delivery-mode is bit 12 (0x1000) and
-  // its value is one octet.
-  const header = Buffer.alloc(persistent ? 15 : 14);
+  // priority bit 11 (0x0800), each one octet, in that order.
+  const values: number[] = [];
+  let flags = 0;
+  if (persistent) {
+    flags |= 0x1000;
+    values.push(2);
+  }
+  if (priority !== undefined) {
+    flags |= 0x0800;
+    values.push(priority);
+  }
+  const header = Buffer.alloc(14 + values.length);
   header.writeUInt16BE(60, 0);
   header.writeUInt16BE(0, 2);
   header.writeBigUInt64BE(BigInt(body.length), 4);
-  header.writeUInt16BE(persistent ? 0x1000 : 0, 12);
-  if (persistent) header.writeUInt8(2, 14);
+  header.writeUInt16BE(flags, 12);
+  values.forEach((v, i) => header.writeUInt8(v, 14 + i));
   const frames = [method, encodeFrame(FRAME_HEADER, channel, header)];
   const maxBody = frameMax - 8;
   for (let off = 0; off < body.length; off += maxBody) {
@@ -68,6 +79,8 @@ function encodeMessage(
 export interface RawPublisherOptions {
   /** delivery-mode 2 */
   persistent: boolean;
+  /** > 0: priorities 0..priorities-1, in turn (every variant encodes to the same length) */
+  priorities: number;
   /** > 0: confirm.select and keep at most this many publishes unconfirmed; 0: no confirms */
   confirmWindow: number;
   /** > 0: publish exactly this many messages, then stop (and call onDone once all are confirmed) */
@@ -139,8 +152,13 @@ export async function openRawPublisher(
   socket.on('error', onError);
   const window = options.confirmWindow;
   const perBatch = window > 0 ? window : BATCH;
-  const message = encodeMessage(1, queue, body, conn.frameMax, options.persistent);
-  const batch = Buffer.concat(Array.from({ length: perBatch }, () => message));
+  const variants = Array.from({ length: Math.max(1, options.priorities) }, (_, i) =>
+    encodeMessage(1, queue, body, conn.frameMax, options.persistent, options.priorities > 0 ? i : undefined),
+  );
+  const message = variants[0] as Buffer;
+  const batch = Buffer.concat(
+    Array.from({ length: perBatch }, (_, i) => variants[i % variants.length] as Buffer),
+  );
   const total = options.total;
   const tracker = new ConfirmTracker();
   let count = 0;

@@ -44,6 +44,10 @@ interface Scenario {
   /** > 0: publisher confirms, at most this many publishes unconfirmed */
   confirmWindow: number;
   consumer: { noAck: boolean; prefetch: number; ackEvery: number };
+  /** x- arguments of the queue under test */
+  queueArguments: Record<string, unknown>;
+  /** > 0: messages carry priorities 0..priorities-1 in turn */
+  priorities: number;
 }
 
 const MANUAL_ACK = { noAck: false, prefetch: 100, ackEvery: 50 };
@@ -58,6 +62,8 @@ const SCENARIOS: Scenario[] = [
     persistent: false,
     confirmWindow: 0,
     consumer: { noAck: true, prefetch: 0, ackEvery: 0 },
+    queueArguments: {},
+    priorities: 0,
   },
   {
     name: 'ack-p100',
@@ -67,6 +73,30 @@ const SCENARIOS: Scenario[] = [
     persistent: false,
     confirmWindow: 0,
     consumer: MANUAL_ACK,
+    queueArguments: {},
+    priorities: 0,
+  },
+  {
+    name: 'ttl-dlx',
+    description: 'ack-p100 into a queue with x-message-ttl 60 s and a dead-letter exchange',
+    kind: 'throughput',
+    size: undefined,
+    persistent: false,
+    confirmWindow: 0,
+    consumer: MANUAL_ACK,
+    queueArguments: { 'x-message-ttl': 60_000, 'x-dead-letter-exchange': 'amq.fanout' },
+    priorities: 0,
+  },
+  {
+    name: 'priority',
+    description: 'ack-p100 into a queue with x-max-priority 10, messages with priorities 0-9 in turn',
+    kind: 'throughput',
+    size: undefined,
+    persistent: false,
+    confirmWindow: 0,
+    consumer: MANUAL_ACK,
+    queueArguments: { 'x-max-priority': 10 },
+    priorities: 10,
   },
   ...[16, 1024].map((size): Scenario => ({
     name: size === 1024 ? 'persistent-1k' : `persistent-${size}`,
@@ -78,6 +108,8 @@ const SCENARIOS: Scenario[] = [
     persistent: true,
     confirmWindow: CONFIRM_WINDOW,
     consumer: MANUAL_ACK,
+    queueArguments: {},
+    priorities: 0,
   })),
   {
     name: 'backlog',
@@ -89,6 +121,8 @@ const SCENARIOS: Scenario[] = [
     persistent: true,
     confirmWindow: CONFIRM_WINDOW,
     consumer: MANUAL_ACK,
+    queueArguments: {},
+    priorities: 0,
   },
 ];
 
@@ -263,7 +297,9 @@ function parseOptions(): Options {
   }
   if (publisher === 'amqplib') {
     // amqplib's publisher here is the plain fire-and-forget one; confirms are only in the raw publisher.
-    const needRaw = scenarios.filter((s) => s.confirmWindow > 0 || s.persistent).map((s) => s.name);
+    const needRaw = scenarios
+      .filter((s) => s.confirmWindow > 0 || s.persistent || s.priorities > 0)
+      .map((s) => s.name);
     if (needRaw.length > 0)
       throw new Error(
         `--publisher amqplib cannot run ${needRaw.join(', ')} (persistent messages with confirms need the ` +
@@ -463,7 +499,12 @@ async function runScenario(opts: Options, target: Target, scenario: Scenario): P
     admin.on('error', () => {});
     const adminCh = await admin.createChannel();
     adminCh.on('error', () => {});
-    await adminCh.assertQueue(queue, { durable: scenario.persistent, autoDelete: false, exclusive: false });
+    await adminCh.assertQueue(queue, {
+      durable: scenario.persistent,
+      autoDelete: false,
+      exclusive: false,
+      arguments: scenario.queueArguments,
+    });
 
     try {
       const execArgv = execArgvFor(opts, target, scenario);
@@ -493,6 +534,7 @@ async function runScenario(opts: Options, target: Target, scenario: Scenario): P
           persistent: scenario.persistent,
           confirmWindow: scenario.confirmWindow,
           total: 0,
+          priorities: scenario.priorities,
         },
         execArgv('publisher'),
       );
@@ -684,6 +726,7 @@ async function runBacklog(opts: Options, target: Target, scenario: Scenario): Pr
           persistent: true,
           confirmWindow: scenario.confirmWindow,
           total,
+          priorities: 0,
         },
         execArgv('publisher'),
       );

@@ -30,6 +30,12 @@ export interface WarrenOptions {
   pagingBudgetBytes: number;
   /** with a data directory: ready messages one queue keeps in memory before paging */
   pagingMaxLoaded: number;
+  /**
+   * RabbitMQ's consumer_timeout: a delivery unacknowledged for longer than this many ms closes its
+   * channel with 406 (its messages are requeued). 0 or false turns it off; a queue's
+   * x-consumer-timeout or policy consumer-timeout replaces it for that queue.
+   */
+  consumerTimeoutMs: number | false;
 }
 
 export const DEFAULTS: WarrenOptions = {
@@ -44,6 +50,7 @@ export const DEFAULTS: WarrenOptions = {
   maxMessageSize: 128 * 1024 * 1024,
   pagingBudgetBytes: DEFAULT_BUDGET_BYTES,
   pagingMaxLoaded: DEFAULT_MAX_LOADED,
+  consumerTimeoutMs: 1_800_000,
 };
 
 export class Warren {
@@ -66,6 +73,7 @@ export class Warren {
         heartbeat: options.heartbeat,
         handshakeTimeoutMs: options.handshakeTimeoutMs,
         maxMessageSize: options.maxMessageSize,
+        consumerTimeoutMs: options.consumerTimeoutMs || undefined,
       },
       this.log,
     );
@@ -115,6 +123,8 @@ export class Warren {
     if (this.closed) return;
     this.closed = true;
     await this.amqp.close();
+    // Queue timers (TTL, x-expires) must not fire into a closed store or keep a test process alive.
+    for (const v of this.broker.vhosts.values()) for (const q of v.queues.values()) q.stopTimers();
     await this.storage?.close();
     this.log.info('Warren stopped');
     this.log.flush();

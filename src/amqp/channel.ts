@@ -11,6 +11,8 @@ import { Message } from '../core/message.js';
 import type { Queue, QueueEntry } from '../core/queue/queue.js';
 import { VHost } from '../core/vhost.js';
 import type { Exchange } from '../core/exchange/exchange.js';
+import { DelayedExchange } from '../core/exchange/delayed.js';
+import type { MessageRef } from '../store/message-store.js';
 import {
   AmqpError,
   accessRefused,
@@ -27,6 +29,17 @@ import { decodeProperties, parseContentHeader } from '../protocol/content-header
 import * as M from '../protocol/generated/methods.js';
 import { ChannelConsumer } from './channel-consumer.js';
 import { enqueueAll } from '../core/enqueue.js';
+import { withDeliveryCount } from './delivery-count.js';
+import {
+  isReplyQueueName,
+  REPLY_QUEUE,
+  directReplyTo,
+  startReplyConsumer,
+  withReplyAddress,
+  type ReplyConsumer,
+  type ReplyTarget,
+} from './direct-reply-to.js';
+import { consumerTimedOut } from './consumer-timeout.js';
 import { senderSelected, validateExpiration } from './publish-checks.js';
 import { Confirms } from './confirms.js';
 import type { Session } from './session.js';
@@ -53,13 +66,13 @@ type TxOp =
   | { kind: 'ack'; deliveries: Delivery[] }
   | { kind: 'reject'; deliveries: Delivery[]; requeue: boolean };
 
-export class Channel {
+export class Channel implements ReplyTarget {
   readonly id: number;
   readonly session: Session;
   private state: State = 'open';
   private pending: PendingPublish | undefined;
   readonly consumers = new Map<string, ChannelConsumer>();
-  readonly unacked = new Unacked();
+  readonly unacked: Unacked;
   private nextDeliveryTag = 1;
   /** basic.qos global=true: limit across the channel; 0 = none */
   private channelPrefetch = 0;
@@ -72,11 +85,16 @@ export class Channel {
   private tx: TxOp[] | undefined;
   /** frames held while a basic.get waits for its message to come back from disk (see get) */
   private parked: (() => void)[] | undefined;
+  /** basic.consume from amq.rabbitmq.reply-to (direct-reply-to.ts); not one of `consumers` */
+  private replyConsumer: ReplyConsumer | undefined;
   stats = { published: 0, delivered: 0, acked: 0 };
 
   constructor(id: number, session: Session) {
     this.id = id;
     this.session = session;
+    this.unacked = new Unacked(session.consumerTimeoutMs, (ms) =>
+      session.guard(id, () => this.close(consumerTimedOut(id, ms))),
+    );
   }
 
   get closing(): boolean {
@@ -229,6 +247,14 @@ export class Channel {
       }
 
       case 'queue.declare': {
+        if (isReplyQueueName(m.queue)) {
+          const rq = directReplyTo(this.session.broker).declare(vhost.name, m.queue);
+          this.lastQueue = rq;
+          if (!m.noWait) {
+            out.method(this.id, M.encodeQueueDeclareOk, { queue: rq, messageCount: 0, consumerCount: 1 });
+          }
+          return;
+        }
         const name = m.queue === '' ? VHost.generateQueueName() : m.queue;
         const q = vhost.declareQueue(
           {
@@ -291,7 +317,11 @@ export class Channel {
         return;
       case 'basic.cancel': {
         const c = this.consumers.get(m.consumerTag);
-        if (c) {
+        if (this.replyConsumer?.tag === m.consumerTag) {
+          // RabbitMQ looks at the reply consumer first, even if an ordinary one has the same tag.
+          this.replyConsumer.stop();
+          this.replyConsumer = undefined;
+        } else if (c) {
           this.consumers.delete(m.consumerTag);
           c.queue.removeConsumer(c);
         }
@@ -367,9 +397,7 @@ export class Channel {
       case 'tx.rollback':
         if (!this.tx) throw preconditionFailed('channel is not transactional');
         // Acks taken out of the unacked set go back to it: a rolled-back ack never happened.
-        for (const op of this.tx) {
-          if (op.kind !== 'publish') for (const d of op.deliveries) this.unacked.add(d);
-        }
+        for (const op of this.tx) if (op.kind !== 'publish') this.unacked.restore(op.deliveries);
         this.tx = [];
         out.method(this.id, M.encodeTxRollbackOk, {});
         return;
@@ -429,7 +457,8 @@ export class Channel {
 
   private completePublish(p: PendingPublish, body: Buffer): void {
     this.pending = undefined;
-    const msg = new Message(p.exchange.name, p.routingKey, p.properties as Buffer, body, p.decoded);
+    let msg = new Message(p.exchange.name, p.routingKey, p.properties as Buffer, body, p.decoded);
+    if (p.decoded?.replyTo === REPLY_QUEUE) msg = withReplyAddress(msg, this.replyConsumer);
     if (msg.has(M.BASIC_PROPERTY_FLAG.userId)) {
       const uid = msg.properties.userId;
       if (uid !== this.session.user.name) {
@@ -455,6 +484,12 @@ export class Channel {
   }
 
   private route(exchange: Exchange, routingKey: string, mandatory: boolean, published: Message): void {
+    // A delayed exchange holds a message with a positive x-delay instead of routing it now. It counts
+    // as routed (no basic.return, no alternate exchange): where it goes is decided when it is due.
+    if (exchange instanceof DelayedExchange && !exchange.deleted) {
+      const held = exchange.hold(published);
+      if (held) return this.confirmRouted(this.confirms?.next() ?? 0, true, held.ref);
+    }
     const queues = new Set<Queue>();
     const { msg, keys } = senderSelected(published);
     const seq = this.confirms?.next() ?? 0;
@@ -483,6 +518,11 @@ export class Channel {
       return;
     }
     const { accepted, ref } = enqueueAll(msg, queues);
+    this.confirmRouted(seq, accepted, ref);
+  }
+
+  /** Nack if a queue refused the message; ack once its record is on disk if it was stored; else now. */
+  private confirmRouted(seq: number, accepted: boolean, ref: MessageRef | undefined): void {
     if (!this.confirms) return;
     if (!accepted) this.confirms.nack(seq);
     else if (ref) this.session.broker.store?.whenSynced(this.confirms.defer(seq));
@@ -503,11 +543,18 @@ export class Channel {
 
   private consume(m: M.BasicConsume): void {
     const vhost = this.session.vhost;
-    const q = vhost.queue(this.queueName(m.queue), this.session);
+    const name = this.queueName(m.queue);
+    // amq.rabbitmq.reply-to is no queue: undefined here means a direct reply-to consumer.
+    const q = name === REPLY_QUEUE ? undefined : vhost.queue(name, this.session);
     const tag =
       m.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}` : m.consumerTag;
     if (this.consumers.has(tag)) {
       throw new AmqpError(ReplyCode.NotAllowed, `attempt to reuse consumer tag '${tag}'`);
+    }
+    if (!q) {
+      this.replyConsumer = startReplyConsumer(this.session.broker, this.replyConsumer, this, tag, m.noAck);
+      if (!m.noWait) this.session.out.method(this.id, M.encodeBasicConsumeOk, { consumerTag: tag });
+      return;
     }
     const c = new ChannelConsumer(this, q, tag, m.noAck, m.exclusive, m.arguments, this.consumerPrefetch);
     q.addConsumer(c);
@@ -527,13 +574,32 @@ export class Channel {
 
   deliver(c: ChannelConsumer, queue: Queue, entry: QueueEntry): void {
     const tag = this.nextDeliveryTag++;
-    if (!c.noAck) this.unacked.add({ tag, queue, entry, consumerTag: c.tag });
+    if (!c.noAck) this.unacked.track(tag, queue, entry, c.tag);
     const msg = entry.msg as Message; // the queue delivers only entries whose body is in memory
     const out = this.session.out;
     out.method(this.id, M.encodeBasicDeliver, {
       consumerTag: c.tag,
       deliveryTag: tag,
       redelivered: entry.redelivered,
+      exchange: msg.exchange,
+      routingKey: msg.routingKey,
+    });
+    out.content(this.id, 60, propertiesFor(queue, entry, msg), msg.body);
+    this.stats.delivered++;
+  }
+
+  /**
+   * A direct reply-to reply (direct-reply-to.ts). Not flow-controlled and never acked; as RabbitMQ
+   * does, it carries the channel's next delivery tag without using it up, so the next ordinary
+   * delivery gets the same tag.
+   */
+  deliverReply(consumerTag: string, msg: Message): void {
+    if (this.state !== 'open') return;
+    const out = this.session.out;
+    out.method(this.id, M.encodeBasicDeliver, {
+      consumerTag,
+      deliveryTag: this.nextDeliveryTag,
+      redelivered: false,
       exchange: msg.exchange,
       routingKey: msg.routingKey,
     });
@@ -564,7 +630,7 @@ export class Channel {
       return;
     }
     const tag = this.nextDeliveryTag++;
-    if (!noAck) this.unacked.add({ tag, queue: q, entry, consumerTag: undefined });
+    if (!noAck) this.unacked.track(tag, q, entry, undefined);
     out.method(this.id, M.encodeBasicGetOk, {
       deliveryTag: tag,
       redelivered: entry.redelivered,
@@ -572,7 +638,7 @@ export class Channel {
       routingKey: msg.routingKey,
       messageCount: q.messageCount,
     });
-    out.content(this.id, 60, msg.rawProperties, msg.body);
+    out.content(this.id, 60, propertiesFor(q, entry, msg), msg.body);
     this.stats.delivered++;
   }
 
@@ -594,7 +660,7 @@ export class Channel {
   private reject(ds: Delivery[], requeue: boolean): void {
     this.releaseCredit(ds);
     if (requeue) requeueAll(ds);
-    else for (const d of ds) d.queue.settle(d.entry);
+    else for (const d of ds) d.queue.rejected(d.entry);
     this.resume();
   }
 
@@ -646,10 +712,18 @@ export class Channel {
     this.tx = this.tx ? [] : undefined;
     for (const c of this.consumers.values()) c.queue.removeConsumer(c);
     this.consumers.clear();
+    this.replyConsumer?.stop();
+    this.replyConsumer = undefined;
     requeueAll(this.unacked.drain());
   }
 
   private finish(): void {
     this.session.channelClosed(this.id);
   }
+}
+
+/** The properties to send: the publisher's, plus x-delivery-count on a delivery-limited redelivery. */
+function propertiesFor(queue: Queue, entry: QueueEntry, msg: Message): Buffer {
+  if (entry.returns === 0 || queue.settings.deliveryLimit === undefined) return msg.rawProperties;
+  return withDeliveryCount(msg.rawProperties, entry.returns);
 }

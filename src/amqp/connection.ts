@@ -25,6 +25,7 @@ import * as M from '../protocol/generated/methods.js';
 import { Reader } from '../protocol/reader.js';
 import type { FieldTable } from '../protocol/field-types.js';
 import { Channel } from './channel.js';
+import { directReplyTo } from './direct-reply-to.js';
 import { Outbox } from './outbox.js';
 import { PUBLISH_BUDGET, yieldTurn, type Yielder } from './read-fairness.js';
 import { MECHANISMS, parseCredentials } from './sasl.js';
@@ -37,6 +38,8 @@ export interface ConnectionLimits {
   heartbeat: number;
   handshakeTimeoutMs: number;
   maxMessageSize: number;
+  /** an unacked delivery older than this closes its channel (406); undefined = off */
+  consumerTimeoutMs: number | undefined;
 }
 
 const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
@@ -137,6 +140,10 @@ export class Connection implements Session, ConnectionInfo, Yielder {
 
   get maxMessageSize(): number {
     return this.limits.maxMessageSize;
+  }
+
+  get consumerTimeoutMs(): number | undefined {
+    return this.limits.consumerTimeoutMs;
   }
 
   allChannels(): IterableIterator<Channel> {
@@ -406,6 +413,7 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     const vhost = this.broker.vhosts.get(m.virtualHost);
     if (!vhost) throw notAllowed(`vhost ${m.virtualHost} not found`);
     this.vhostValue = vhost;
+    directReplyTo(this.broker).attach(vhost);
     this.phase = 'running';
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;

@@ -16,6 +16,8 @@ export interface Session extends QueueOwner {
   /** client said it understands server-sent basic.cancel (capability consumer_cancel_notify) */
   readonly consumerCancelNotify: boolean;
   readonly maxMessageSize: number;
+  /** broker-wide consumer_timeout in ms; undefined = off (a queue may still set its own) */
+  readonly consumerTimeoutMs: number | undefined;
   /** a publish completed: counts against this turn's budget (read-fairness.ts) */
   published(): void;
   /** false while the socket is backed up: stop delivering until it drains */

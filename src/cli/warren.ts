@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `warren`: starts the broker. Flags override environment variables (WARREN_PORT, WARREN_HOST,
- * WARREN_DATA_DIR, WARREN_LOG_LEVEL), which override the defaults.
+ * WARREN_DATA_DIR, WARREN_LOG_LEVEL, WARREN_CONSUMER_TIMEOUT), which override the defaults.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { Warren } from '../warren.js';
@@ -13,6 +13,13 @@ const env = process.env;
 function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`not a port number: ${v}`);
+  return n;
+}
+
+function milliseconds(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`not a number of milliseconds: ${v}`);
   return n;
 }
 
@@ -41,15 +48,28 @@ const program = new Command()
     'silent, error, warn, info or debug (env WARREN_LOG_LEVEL)',
     env['WARREN_LOG_LEVEL'] ?? 'info',
   )
+  .option(
+    '--consumer-timeout <ms>',
+    'close a channel whose delivery stays unacked this long; 0 = off (env WARREN_CONSUMER_TIMEOUT)',
+    milliseconds,
+    env['WARREN_CONSUMER_TIMEOUT'] ? milliseconds(env['WARREN_CONSUMER_TIMEOUT']) : 1_800_000,
+  )
   .parse();
 
-const o = program.opts<{ port: number; host?: string; dataDir: string; logLevel: string }>();
+const o = program.opts<{
+  port: number;
+  host?: string;
+  dataDir: string;
+  logLevel: string;
+  consumerTimeout: number;
+}>();
 
 const broker = await Warren.start({
   port: o.port,
   host: o.host,
   dataDir: o.dataDir,
   logLevel: o.logLevel as LogLevel,
+  consumerTimeoutMs: o.consumerTimeout,
 });
 
 let stopping = false;

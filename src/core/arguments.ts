@@ -21,7 +21,7 @@ type Check = (v: number) => string | undefined;
 const nonNegative: Check = (v) => (v < 0 ? `{value_negative,${v}}` : undefined);
 const positive: Check = (v) => (v < 0 ? `{value_negative,${v}}` : v === 0 ? `{value_zero,${v}}` : undefined);
 const atMost255: Check = (v) =>
-  v < 0 ? `{value_negative,${v}}` : v > 255 ? `{value_too_large,${v},255}` : undefined;
+  v < 0 ? `{value_negative,${v}}` : v > 255 ? `{max_value_exceeded,${v}}` : undefined;
 
 /** Integer-valued arguments and their range checks. */
 const INTEGER_ARGS: Record<string, Check> = {
@@ -46,6 +46,11 @@ const OVERFLOW = new Set(['drop-head', 'reject-publish', 'reject-publish-dlx']);
 
 /** Throws 406 with RabbitMQ's text for a known x- argument with a bad type or value. */
 export function validateQueueArguments(where: string, args: FieldTable): void {
+  if (args['x-dead-letter-routing-key'] !== undefined && args['x-dead-letter-exchange'] === undefined) {
+    throw preconditionFailed(
+      `invalid arg 'x-dead-letter-routing-key' for ${where}: routing_key_but_no_dlx_defined`,
+    );
+  }
   for (const key of Object.keys(args)) {
     const v = args[key];
     const type = fieldTypeName(args, key);
@@ -53,7 +58,11 @@ export function validateQueueArguments(where: string, args: FieldTable): void {
       preconditionFailed(`invalid arg '${key}' for ${where}: ${detail}`);
     const check = INTEGER_ARGS[key];
     if (check) {
-      if (!INTEGER_TYPES.has(type) || typeof v !== 'number') throw invalid(`{unacceptable_type,${type}}`);
+      if (!INTEGER_TYPES.has(type) || typeof v !== 'number') {
+        // RabbitMQ words this one check differently from the other integer arguments.
+        if (key === 'x-max-priority') throw invalid(`"expected integer, got ${type}"`);
+        throw invalid(`{unacceptable_type,${type}}`);
+      }
       const problem = check(v);
       if (problem) throw invalid(problem);
       continue;
@@ -65,9 +74,16 @@ export function validateQueueArguments(where: string, args: FieldTable): void {
       if (type !== 'longstr') throw preconditionFailed(`invalid type '${type}' for arg '${key}' in ${where}`);
       if (!OVERFLOW.has(String(v))) throw invalid(`{unacceptable_value,<<"${String(v)}">>}`);
     }
-    if (key === 'x-single-active-consumer' && type !== 'bool') {
-      throw preconditionFailed(`invalid type '${type}' for arg '${key}' in ${where}`);
-    }
+    if (key === 'x-single-active-consumer' && type !== 'bool') throw invalid(`{unacceptable_type,${type}}`);
+  }
+}
+
+/** basic.consume arguments: `x-priority` must be an integer (RabbitMQ's text). */
+export function validateConsumeArguments(where: string, args: FieldTable): void {
+  if (args['x-priority'] === undefined) return;
+  const type = fieldTypeName(args, 'x-priority');
+  if (!INTEGER_TYPES.has(type)) {
+    throw preconditionFailed(`invalid arg 'x-priority' for ${where}: "expected integer, got ${type}"`);
   }
 }
 

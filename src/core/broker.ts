@@ -6,6 +6,8 @@ import { EventEmitter } from 'node:events';
 import { notAllowed } from '../protocol/errors.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { Persistence } from './persistence.js';
+import type { Policy, PolicyInput } from './policy.js';
+import { PolicyError } from './policy-error.js';
 import { VHost } from './vhost.js';
 
 export interface User {
@@ -62,6 +64,28 @@ export class Broker extends EventEmitter {
   vhost(name: string): VHost {
     const v = this.vhosts.get(name);
     if (!v) throw notAllowed(`vhost ${name} not found`);
+    return v;
+  }
+
+  /** set_policy on a vhost by name; throws PolicyError (`no_such_vhost`, `invalid`). */
+  setPolicy(vhost: string, input: PolicyInput): Policy {
+    return this.policyVhost(vhost).setPolicy(input);
+  }
+
+  /** clear_policy on a vhost by name; throws PolicyError (`no_such_vhost`, `not_found`). */
+  clearPolicy(vhost: string, name: string): void {
+    this.policyVhost(vhost).clearPolicy(name);
+  }
+
+  /** The policies of one vhost, or of all vhosts when none is named. */
+  policies(vhost?: string): Policy[] {
+    if (vhost !== undefined) return this.policyVhost(vhost).policies();
+    return [...this.vhosts.values()].flatMap((v) => v.policies());
+  }
+
+  private policyVhost(name: string): VHost {
+    const v = this.vhosts.get(name);
+    if (!v) throw new PolicyError('no_such_vhost', `Virtual host '${name}' does not exist`);
     return v;
   }
 

@@ -50,6 +50,16 @@ export class Deque<T> {
     return item;
   }
 
+  /** Removes and returns the tail element. */
+  pop(): T | undefined {
+    if (this.count === 0) return undefined;
+    const i = (this.head + this.count - 1) % this.items.length;
+    const item = this.items[i];
+    this.items[i] = undefined;
+    this.count--;
+    return item;
+  }
+
   peek(): T | undefined {
     return this.count === 0 ? undefined : this.items[this.head];
   }

@@ -6,6 +6,7 @@
 import { decodeProperties, propertyFlags } from '../protocol/content-header.js';
 import { BASIC_PROPERTY_FLAG, type BasicProperties } from '../protocol/generated/methods.js';
 import { Writer } from '../protocol/writer.js';
+import type { MessageRoute } from './dead-letter.js';
 import { encodeBasicProperties } from '../protocol/generated/methods.js';
 
 export class Message {
@@ -15,6 +16,11 @@ export class Message {
   readonly rawProperties: Buffer;
   readonly body: Buffer;
   private decoded: BasicProperties | undefined;
+  /**
+   * Every routing key the message was published or dead-lettered with, when that is more than its
+   * routing key (CC/BCC headers, dead-letter keys): a later dead-lettering routes with them again.
+   */
+  route: MessageRoute | undefined;
 
   constructor(
     exchange: string,
@@ -24,6 +30,7 @@ export class Message {
     decoded?: BasicProperties,
   ) {
     this.decoded = decoded;
+    this.route = undefined;
     this.exchange = exchange;
     this.routingKey = routingKey;
     this.rawProperties = rawProperties;

@@ -5,15 +5,25 @@
  * src/store/durable.ts; absent when the broker runs in memory only.
  */
 import type { Binding } from './binding.js';
+import type { DelayedExchange } from './exchange/delayed.js';
 import type { Exchange } from './exchange/exchange.js';
+import type { Policy } from './policy.js';
 import type { Queue } from './queue/queue.js';
 
 export interface Persistence {
   exchangeDeclared(e: Exchange): void;
+  /**
+   * attaches the message store to any delayed exchange, for the messages it holds (before
+   * exchangeDeclared, which records a durable one's store id)
+   */
+  delayedExchangeCreated(e: DelayedExchange): void;
   exchangeDeleted(e: Exchange): void;
   /** records a durable queue, and attaches the message store to any queue */
   queueDeclared(q: Queue): void;
   queueDeleted(q: Queue): void;
   bound(b: Binding): void;
   unbound(b: Binding): void;
+  /** a policy was set (added, or replaced by name); policies are always durable, as in RabbitMQ */
+  policySet(p: Policy): void;
+  policyCleared(vhost: string, name: string): void;
 }

@@ -15,10 +15,14 @@ import {
 import type { FieldTable } from '../protocol/field-types.js';
 import { bindingId, type Binding, type Destination } from './binding.js';
 import { checkArgumentsEquivalent, validateQueueArguments } from './arguments.js';
+import { routeDeadLetters } from './dead-letter-route.js';
 import { DefaultExchange } from './exchange/default.js';
-import { createExchange, type Exchange, isExchangeType } from './exchange/index.js';
+import { createExchange, DelayedExchange, type Exchange, isExchangeType } from './exchange/index.js';
 import type { Message } from './message.js';
 import type { Persistence } from './persistence.js';
+import { type Policy, type PolicyInput, validatePolicy } from './policy.js';
+import { PolicyError } from './policy-error.js';
+import { PolicySet } from './policy-set.js';
 import { Queue, type QueueOwner } from './queue/queue.js';
 
 export interface ExchangeDeclare {
@@ -65,6 +69,8 @@ export class VHost {
 
   /** durable storage hooks; undefined when running in memory only */
   persistence: Persistence | undefined;
+  /** operator policies (set_policy), applied to this vhost's queues and exchanges */
+  private readonly policySet = new PolicySet();
 
   constructor(name: string, persistence?: Persistence) {
     this.name = name;
@@ -125,6 +131,11 @@ export class VHost {
       arguments: d.arguments,
     });
     this.exchanges.set(d.name, ex);
+    this.policySet.applyToExchange(ex);
+    if (ex instanceof DelayedExchange) {
+      ex.router = (from, msg, routingKey, out) => this.route(from, msg, routingKey, out);
+      this.persistence?.delayedExchangeCreated(ex);
+    }
     if (ex.durable) this.persistence?.exchangeDeclared(ex);
     return ex;
   }
@@ -161,6 +172,7 @@ export class VHost {
   private removeExchange(e: Exchange): void {
     this.exchanges.delete(e.name);
     e.deleted = true;
+    if (e instanceof DelayedExchange) e.held.drop(); // held messages go with their exchange
     if (e.durable) this.persistence?.exchangeDeleted(e);
     for (const b of [...e.bindings]) this.dropBinding(b, false);
     for (const b of [...(this.inbound.get(e) ?? [])]) this.dropBinding(b, true);
@@ -196,6 +208,7 @@ export class VHost {
     if (d.passive) {
       if (!existing) throw notFound(`no ${this.where('queue', name)}`);
       this.checkExclusive(existing, owner);
+      existing.touch(); // a passive declare counts as use for x-expires, too
       return existing;
     }
     if (name.startsWith('amq.') && !existing && !d.serverNamed) {
@@ -204,6 +217,7 @@ export class VHost {
     if (existing) {
       this.checkExclusive(existing, owner, d.exclusive);
       this.checkQueueEquivalence(existing, d);
+      existing.touch(); // a redeclare counts as use for x-expires
       return existing;
     }
     validateQueueArguments(this.where('queue', name), d.arguments);
@@ -216,9 +230,14 @@ export class VHost {
         autoDelete: d.autoDelete,
         arguments: d.arguments,
       },
-      { autoDelete: (queue) => this.removeQueue(queue) },
+      {
+        autoDelete: (queue) => this.removeQueue(queue),
+        expired: (queue) => this.removeQueue(queue),
+        deadLetter: (queue, messages, reason) => routeDeadLetters(this, queue, messages, reason),
+      },
     );
     this.queues.set(name, q);
+    this.policySet.applyToQueue(q);
     this.persistence?.queueDeclared(q);
     return q;
   }
@@ -268,6 +287,39 @@ export class VHost {
     for (const q of [...this.queues.values()]) if (q.exclusiveOwner === owner) this.removeQueue(q);
   }
 
+  // ---------- policies ----------
+
+  /** set_policy: adds or replaces (same name) a policy and applies it at once; throws PolicyError. */
+  setPolicy(input: PolicyInput): Policy {
+    const p = validatePolicy(this.name, input);
+    this.policySet.put(p);
+    this.persistence?.policySet(p);
+    this.reapplyPolicies();
+    return p;
+  }
+
+  /** clear_policy: entities it applied to fall back to the next matching policy, or none. */
+  clearPolicy(name: string): void {
+    if (!this.policySet.delete(name)) throw new PolicyError('not_found', 'Parameter does not exist');
+    this.persistence?.policyCleared(this.name, name);
+    this.reapplyPolicies();
+  }
+
+  policy(name: string): Policy | undefined {
+    return this.policySet.get(name);
+  }
+
+  /** All policies, lowest priority first (rabbitmqctl's order). */
+  policies(): Policy[] {
+    return this.policySet.list();
+  }
+
+  private reapplyPolicies(): void {
+    for (const e of this.exchanges.values()) this.policySet.applyToExchange(e);
+    // A snapshot: a queue applying a lower limit may dead-letter, which must not disturb this loop.
+    for (const q of [...this.queues.values()]) if (!q.deleted) this.policySet.applyToQueue(q);
+  }
+
   // ---------- bindings ----------
 
   bind(source: string, destination: Destination, routingKey: string, args: FieldTable): void {
@@ -275,7 +327,8 @@ export class VHost {
       throw defaultExchangeRefused();
     }
     const ex = this.exchange(source);
-    if (ex.type === 'headers' && args['x-match'] !== undefined && !X_MATCH.has(String(args['x-match']))) {
+    const routing = ex instanceof DelayedExchange ? ex.delayedType : ex.type;
+    if (routing === 'headers' && args['x-match'] !== undefined && !X_MATCH.has(String(args['x-match']))) {
       throw preconditionFailed(
         `Invalid x-match field value ${String(args['x-match'])}; expected all, any, all-with-x, or any-with-x`,
       );

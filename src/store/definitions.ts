@@ -1,5 +1,5 @@
 /**
- * The definitions store: durable vhosts, exchanges, queues and bindings, as an append-only log of
+ * The definitions store: durable vhosts, policies, exchanges, queues and bindings, as an append-only log of
  * changes (`definitions.log`), one line per change: `<crc32 hex> <json>`.
  *
  * Crash story. Each change is written with a synchronous write() before the client is answered, so
@@ -39,6 +39,11 @@ export interface ExchangeDef {
   autoDelete: boolean;
   internal: boolean;
   arguments: FieldTable;
+  /**
+   * the message store's name for what a durable x-delayed-message exchange holds, from the queue id
+   * sequence; absent for other exchanges (and in logs written before delayed exchanges existed)
+   */
+  id?: number;
 }
 
 export interface QueueDef {
@@ -59,6 +64,18 @@ export interface BindingDef {
   arguments: FieldTable;
 }
 
+/** A policy as stored: its definition is plain JSON, kept as it is. */
+export interface PolicyDef {
+  vhost: string;
+  name: string;
+  pattern: string;
+  applyTo: string;
+  priority: number;
+  definition: Record<string, unknown>;
+}
+
+// Lines of a kind an older Warren did not write (`policy`) are simply absent from its logs, so
+// adding one keeps those logs readable without a format bump.
 type Change =
   | { op: 'format'; version: number }
   | { op: 'vhost'; name: string }
@@ -68,7 +85,9 @@ type Change =
   | { op: 'queue'; def: Omit<QueueDef, 'arguments'> & { arguments: string } }
   | { op: 'queue-'; vhost: string; name: string }
   | { op: 'binding'; def: Omit<BindingDef, 'arguments'> & { arguments: string } }
-  | { op: 'binding-'; def: Omit<BindingDef, 'arguments'> & { arguments: string } };
+  | { op: 'binding-'; def: Omit<BindingDef, 'arguments'> & { arguments: string } }
+  | { op: 'policy'; def: PolicyDef }
+  | { op: 'policy-'; vhost: string; name: string };
 
 function encodeTable(t: FieldTable): string {
   const w = new Writer(256);
@@ -96,6 +115,7 @@ export interface DefinitionsState {
   exchanges: ExchangeDef[];
   queues: QueueDef[];
   bindings: BindingDef[];
+  policies: PolicyDef[];
   /** problems found while reading the log (torn or corrupt lines dropped) */
   dropped: string[];
 }
@@ -117,6 +137,7 @@ export class DefinitionsStore {
     const exchanges = new Map<string, Change & { op: 'exchange' }>();
     const queues = new Map<string, Change & { op: 'queue' }>();
     const bindings = new Map<string, Change & { op: 'binding' }>();
+    const policies = new Map<string, Change & { op: 'policy' }>();
     const dropped: string[] = [];
     if (existsSync(this.path)) {
       const lines = readFileSync(this.path, 'utf8').split('\n');
@@ -145,6 +166,7 @@ export class DefinitionsStore {
             break;
           case 'exchange':
             exchanges.set(key(c.def.vhost, c.def.name), c);
+            if (c.def.id !== undefined) this.nextQueueId = Math.max(this.nextQueueId, c.def.id + 1);
             break;
           case 'exchange-':
             exchanges.delete(key(c.vhost, c.name));
@@ -162,6 +184,12 @@ export class DefinitionsStore {
           case 'binding-':
             bindings.delete(bindingKey(c.def));
             break;
+          case 'policy':
+            policies.set(key(c.def.vhost, c.def.name), c);
+            break;
+          case 'policy-':
+            policies.delete(key(c.vhost, c.name));
+            break;
         }
       });
     }
@@ -169,6 +197,7 @@ export class DefinitionsStore {
     const live: Change[] = [
       { op: 'format', version: DEFINITIONS_FORMAT },
       ...[...vhosts].map((name): Change => ({ op: 'vhost', name })),
+      ...policies.values(),
       ...exchanges.values(),
       ...queues.values(),
       ...bindings.values(),
@@ -185,6 +214,7 @@ export class DefinitionsStore {
       exchanges: [...exchanges.values()].map((c) => ({ ...c.def, arguments: decodeTable(c.def.arguments) })),
       queues: [...queues.values()].map((c) => ({ ...c.def, arguments: decodeTable(c.def.arguments) })),
       bindings: [...bindings.values()].map((c) => ({ ...c.def, arguments: decodeTable(c.def.arguments) })),
+      policies: [...policies.values()].map((c) => c.def),
       dropped,
     };
   }
@@ -216,6 +246,13 @@ export class DefinitionsStore {
   }
   deleteBinding(def: BindingDef): void {
     this.write({ op: 'binding-', def: { ...def, arguments: encodeTable(def.arguments) } });
+  }
+
+  putPolicy(def: PolicyDef): void {
+    this.write({ op: 'policy', def });
+  }
+  deletePolicy(vhost: string, name: string): void {
+    this.write({ op: 'policy-', vhost, name });
   }
 
   private write(c: Change): void {

@@ -5,9 +5,11 @@
  */
 import type { Binding } from '../core/binding.js';
 import type { Broker } from '../core/broker.js';
+import { DelayedExchange } from '../core/exchange/delayed.js';
 import type { Exchange } from '../core/exchange/exchange.js';
 import { Message } from '../core/message.js';
 import type { Persistence } from '../core/persistence.js';
+import type { Policy } from '../core/policy.js';
 import type { Queue } from '../core/queue/queue.js';
 import type { MemoryBudget } from '../core/queue/entry.js';
 import { DEFAULT_BUDGET_BYTES, DEFAULT_MAX_LOADED } from '../core/queue/pager.js';
@@ -20,6 +22,8 @@ export class DurableStorage implements Persistence {
   private readonly store: MessageStore;
 
   private readonly unlock: () => void;
+  /** the broker recovered into, for close */
+  private broker: Broker | undefined;
   /** shared by all queues: how many ready bodies the broker keeps in memory before paging */
   readonly budget: MemoryBudget;
 
@@ -39,6 +43,7 @@ export class DurableStorage implements Persistence {
   }
 
   exchangeDeclared(e: Exchange): void {
+    const id = e instanceof DelayedExchange ? e.held.store?.id : undefined;
     this.defs.putExchange({
       vhost: e.vhost,
       name: e.name,
@@ -46,6 +51,23 @@ export class DurableStorage implements Persistence {
       autoDelete: e.autoDelete,
       internal: e.internal,
       arguments: e.arguments,
+      ...(id !== undefined ? { id } : {}),
+    });
+  }
+
+  delayedExchangeCreated(e: DelayedExchange): void {
+    this.attachHeld(e, undefined);
+  }
+
+  /**
+   * Gives a delayed exchange its store ids, as `attach` does for a queue: a durable exchange's `id`
+   * (recorded with its definition) files persistent held messages; the paging id the rest.
+   */
+  private attachHeld(e: DelayedExchange, id: number | undefined): void {
+    e.held.attach({
+      id: e.durable ? (id ?? this.defs.allocateQueueId()) : undefined,
+      pageId: this.defs.allocateQueueId(),
+      store: this.store,
     });
   }
 
@@ -93,6 +115,21 @@ export class DurableStorage implements Persistence {
     this.defs.deleteBinding(bindingDef(b));
   }
 
+  policySet(p: Policy): void {
+    this.defs.putPolicy({
+      vhost: p.vhost,
+      name: p.name,
+      pattern: p.pattern,
+      applyTo: p.applyTo,
+      priority: p.priority,
+      definition: { ...p.definition },
+    });
+  }
+
+  policyCleared(vhost: string, name: string): void {
+    this.defs.deletePolicy(vhost, name);
+  }
+
   /**
    * Rebuilds the broker's durable state. The hooks are detached while it runs so recovered entities
    * are not written back to the log they came from.
@@ -109,11 +146,29 @@ export class DurableStorage implements Persistence {
       for (const v of broker.vhosts.values()) v.persistence = this;
     };
     const queuesById = new Map<number, Queue>();
+    const delayedById = new Map<number, DelayedExchange>();
+    this.broker = broker;
     detach();
     try {
+      // Policies first, so every exchange and queue declared below gets its policy on declare.
+      for (const p of state.policies) {
+        const v = broker.addVhost(p.vhost);
+        v.persistence = undefined;
+        try {
+          v.setPolicy(p);
+        } catch (e) {
+          // Validated when set; a rule tightened since must not keep the broker from starting.
+          log.warn(`policy '${p.name}' in vhost '${p.vhost}' not recovered: ${(e as Error).message}`);
+        }
+      }
       for (const e of state.exchanges) {
         broker.addVhost(e.vhost).persistence = undefined;
-        broker.vhost(e.vhost).declareExchange({ ...e, passive: false, durable: true });
+        const ex = broker.vhost(e.vhost).declareExchange({ ...e, passive: false, durable: true });
+        if (ex instanceof DelayedExchange) {
+          this.attachHeld(ex, e.id);
+          if (e.id === undefined) this.exchangeDeclared(ex); // record the id it was just given
+          delayedById.set(ex.held.store?.id as number, ex);
+        }
       }
       for (const qd of state.queues) {
         broker.addVhost(qd.vhost).persistence = undefined;
@@ -151,6 +206,12 @@ export class DurableStorage implements Persistence {
     for (const [id, entries] of report.queues) {
       const q = queuesById.get(id);
       if (!q) {
+        const delayed = delayedById.get(id);
+        if (delayed) {
+          delayed.held.restore(entries);
+          messages += entries.length;
+          continue;
+        }
         // Messages of a queue that no longer exists (deleted before the crash was logged): release.
         this.store.dropQueue(id);
         continue;
@@ -165,12 +226,23 @@ export class DurableStorage implements Persistence {
       }
     }
     log.info(
-      `recovered ${state.exchanges.length} exchanges, ${state.queues.length} queues, ${state.bindings.length} bindings and ${messages} messages in ${Date.now() - started} ms`,
+      `recovered ${state.policies.length} policies, ${state.exchanges.length} exchanges, ${state.queues.length} queues, ${state.bindings.length} bindings and ${messages} messages in ${Date.now() - started} ms`,
     );
   }
 
   async close(): Promise<void> {
     try {
+      // Delayed exchanges stop releasing; then one more sync runs, while the store still takes
+      // writes, the acks of held records that waited for their released copies to reach disk.
+      for (const v of this.broker?.vhosts.values() ?? [])
+        for (const e of v.exchanges.values()) if (e instanceof DelayedExchange) e.held.stop();
+      await new Promise<void>((resolve) => {
+        try {
+          this.store.whenSynced(resolve);
+        } catch {
+          resolve(); // the store failed: close() below reports it
+        }
+      });
       await this.store.close();
       this.defs.close();
     } finally {

@@ -1,8 +1,12 @@
 /**
- * The message record payload:
+ * The message record payload (type 1):
  *
  *   queue count u16 | queue id u32 * count | exchange shortstr | routing key shortstr
  *   | properties length u32 | properties | body length u32 | body
+ *
+ * A message given an arrival time is a type-5 record: arrivedAt u64 (ms since the epoch), then the
+ * same fields. Messages without one keep the older, 8-byte shorter type 1, so the common path costs
+ * nothing and records written before type 5 existed read as they always did.
  *
  * One record per published message whatever the number of durable queues it went to.
  */
@@ -10,12 +14,31 @@ import type { StoredMessage } from './message-store.js';
 import { RECORD_HEADER_SIZE, RecordType, sealRecord, writeRecordHeader } from './record-format.js';
 
 const MAX_U32 = 0xffffffff;
+const TWO_32 = 0x100000000;
+/** the arrivedAt prefix of a type-5 payload */
+export const ARRIVED_AT_SIZE = 8;
 
 /** Sizes computed once per append and reused by `encodeMessageRecord`. */
 export interface MessageLayout {
   readonly recordSize: number;
   readonly exchangeBytes: number;
   readonly routingKeyBytes: number;
+}
+
+/** Where the type-1 fields of a message payload starting at `start` begin. */
+export function messageFieldsStart(type: number, start: number): number {
+  return type === RecordType.TimedMessage ? start + ARRIVED_AT_SIZE : start;
+}
+
+/** The arrival time of a type-5 payload starting at `start`. */
+export function readArrivedAt(buf: Buffer, start: number): number {
+  return buf.readUInt32BE(start) * TWO_32 + buf.readUInt32BE(start + 4);
+}
+
+function checkArrivedAt(arrivedAt: number): void {
+  if (!Number.isSafeInteger(arrivedAt) || arrivedAt < 0) {
+    throw new RangeError(`arrivedAt must be a non-negative integer (ms since the epoch), got ${arrivedAt}`);
+  }
 }
 
 export function messageLayout(queueIds: readonly number[], m: StoredMessage): MessageLayout {
@@ -29,7 +52,13 @@ export function messageLayout(queueIds: readonly number[], m: StoredMessage): Me
   const routingKeyBytes = Buffer.byteLength(m.routingKey, 'utf8');
   if (exchangeBytes > 255 || routingKeyBytes > 255)
     throw new RangeError('exchange or routing key over 255 bytes');
+  let timed = 0;
+  if (m.arrivedAt !== undefined) {
+    checkArrivedAt(m.arrivedAt);
+    timed = ARRIVED_AT_SIZE;
+  }
   const payload =
+    timed +
     2 +
     4 * queueIds.length +
     1 +
@@ -53,8 +82,14 @@ export function encodeMessageRecord(
   layout: MessageLayout,
 ): void {
   const payloadLength = layout.recordSize - RECORD_HEADER_SIZE;
-  writeRecordHeader(buf, off, RecordType.Message, payloadLength);
   let p = off + RECORD_HEADER_SIZE;
+  if (m.arrivedAt === undefined) {
+    writeRecordHeader(buf, off, RecordType.Message, payloadLength);
+  } else {
+    writeRecordHeader(buf, off, RecordType.TimedMessage, payloadLength);
+    p = buf.writeUInt32BE(Math.floor(m.arrivedAt / TWO_32), p);
+    p = buf.writeUInt32BE(m.arrivedAt % TWO_32, p);
+  }
   p = buf.writeUInt16BE(queueIds.length, p);
   for (const q of queueIds) p = buf.writeUInt32BE(q, p);
   buf[p++] = layout.exchangeBytes;
@@ -69,10 +104,18 @@ export function encodeMessageRecord(
 }
 
 /**
- * True when the payload in `buf[start, end)` is a well-formed message: every length inside agrees with
- * the record length. Checked before the CRC, so resynchronising after corruption is cheap.
+ * True when `buf[start, end)` is the payload of a well-formed message record of this type: every
+ * length inside agrees with the record length (and an arrival time is a safe integer). Checked before
+ * the CRC, so resynchronising after corruption is cheap.
  */
-export function messagePayloadValid(buf: Buffer, start: number, end: number): boolean {
+export function messagePayloadValid(type: number, buf: Buffer, start: number, end: number): boolean {
+  if (type === RecordType.Message) return messageFieldsValid(buf, start, end);
+  if (type !== RecordType.TimedMessage || end - start < ARRIVED_AT_SIZE) return false;
+  // above 2^53 - 1 the time would not round-trip through a number: not something we wrote
+  return buf.readUInt32BE(start) <= 0x1fffff && messageFieldsValid(buf, start + ARRIVED_AT_SIZE, end);
+}
+
+function messageFieldsValid(buf: Buffer, start: number, end: number): boolean {
   let p = start;
   if (end - p < 2) return false;
   const count = buf.readUInt16BE(p);
@@ -89,17 +132,28 @@ export function messagePayloadValid(buf: Buffer, start: number, end: number): bo
   return p === end;
 }
 
-/** Calls `each` with every queue id of a (validated) message payload. */
+/** Calls `each` with every queue id of a (validated) message; `start` from `messageFieldsStart`. */
 export function forEachQueueId(buf: Buffer, start: number, each: (queueId: number) => void): void {
   const count = buf.readUInt16BE(start);
   for (let i = 0; i < count; i++) each(buf.readUInt32BE(start + 2 + 4 * i));
 }
 
 /**
- * Decodes a validated payload. With `copy`, properties and body are copied into one new buffer (the
- * source is a scan buffer about to be reused); without, they are views of `buf`.
+ * Decodes a validated payload of a message record of this type. With `copy`, properties and body are
+ * copied into one new buffer (the source is a scan buffer about to be reused); without, they are views
+ * of `buf`.
  */
-export function decodeMessage(buf: Buffer, start: number, copy: boolean): StoredMessage {
+export function decodeMessage(type: number, buf: Buffer, start: number, copy: boolean): StoredMessage {
+  const m = decodeFields(buf, messageFieldsStart(type, start), copy);
+  // added only when recorded, so untimed messages keep the smaller object shape
+  if (type === RecordType.TimedMessage) m.arrivedAt = readArrivedAt(buf, start);
+  return m;
+}
+
+/** StoredMessage with arrivedAt still settable, while decoding */
+type Decoded = Omit<StoredMessage, 'arrivedAt'> & { arrivedAt?: number };
+
+function decodeFields(buf: Buffer, start: number, copy: boolean): Decoded {
   let p = start + 2 + 4 * buf.readUInt16BE(start);
   const exLen = buf[p++]!;
   const exchange = buf.toString('utf8', p, p + exLen);

@@ -6,9 +6,10 @@
  * assigned at append time. One append serves every durable queue the message was routed to, so a
  * message fanned out to ten queues is written once.
  *
- * Durability: `append`, `ack` and `dropQueue` only buffer. Nothing is promised to be on disk until
- * the callback given to `whenSynced` runs: the store writes and fsyncs buffered records in batches
- * (group commit), so many publishes share one fsync. Acks are never waited on (at-least-once).
+ * Durability: `append`, `ack`, `delivered`, `returned` and `dropQueue` only buffer. Nothing is
+ * promised to be on disk until the callback given to `whenSynced` runs: the store writes and fsyncs
+ * buffered records in batches (group commit), so many publishes share one fsync. Acks and marks are
+ * never waited on (at-least-once).
  */
 
 /** Where a stored message is: small value type, safe to keep per queue entry. */
@@ -25,6 +26,12 @@ export interface StoredMessage {
   /** content-header property flags word and properties, raw as received */
   readonly properties: Buffer;
   readonly body: Buffer;
+  /**
+   * When the message entered the broker, ms since the epoch (a non-negative integer). Stored only
+   * when given, for what must be computed from it after a restart: per-message TTL expiry, the due
+   * time of a delayed message. `read()` and recovery return it as stored.
+   */
+  readonly arrivedAt?: number;
 }
 
 /** One message of one queue as found at startup, in queue order. */
@@ -34,6 +41,10 @@ export interface RecoveredEntry {
   readonly redelivered: boolean;
   /** filled when the store chose to load it eagerly; otherwise read with `read(ref)` */
   readonly message: StoredMessage | undefined;
+  /** the message's `arrivedAt`, if it was appended with one (also there when `message` is not) */
+  readonly arrivedAt?: number;
+  /** the latest count given to `returned()` for this queue and message; absent if never returned */
+  readonly deliveryCount?: number;
 }
 
 export interface RecoveryReport {
@@ -54,6 +65,12 @@ export interface MessageStore {
   ack(queueId: number, ref: MessageRef): void;
   /** The message was handed to a consumer: after a crash it comes back marked redelivered. */
   delivered(queueId: number, ref: MessageRef): void;
+  /**
+   * The message went back to this queue unacked (nack or reject with requeue, its channel closed)
+   * for the `count`-th time: recovery reports the latest count as `deliveryCount`, and the message
+   * as redelivered. Buffered like acks, never waited on: a crash may lose the latest counts.
+   */
+  returned(queueId: number, ref: MessageRef, count: number): void;
   /** The queue was deleted: all its messages are gone. */
   dropQueue(queueId: number): void;
   /** Runs `cb` once every record buffered before this call is on disk (fsynced). */

@@ -18,11 +18,27 @@ export const RECORD_HEADER_SIZE = 9;
 export const FileKind = { Messages: 0x4d, Acks: 0x41, Queues: 0x51 } as const;
 export type FileKind = (typeof FileKind)[keyof typeof FileKind];
 
-export const RecordType = { Message: 1, Ack: 2, Delivered: 3, DropQueue: 4 } as const;
+/**
+ * Types 5 and 6 came after the first release. They are new types rather than a format version bump,
+ * so data directories written before them stay readable as they are (types 1-4 never change), while
+ * an older Warren meeting them would skip them as corrupt: downgrade is not supported.
+ */
+export const RecordType = {
+  Message: 1,
+  Ack: 2,
+  Delivered: 3,
+  DropQueue: 4,
+  /** a message with its arrival time: arrivedAt u64 (ms since the epoch), then a type-1 payload */
+  TimedMessage: 5,
+  /** a message went back to its queue: queue id u32, offset u32, times returned so far u32 */
+  Returned: 6,
+} as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 /** ack / delivered-mark payload: queue id u32, offset u32 of the message record in its segment */
 export const ACK_PAYLOAD_SIZE = 8;
+/** returned-mark payload: as an ack, then the delivery count u32 */
+export const RETURNED_PAYLOAD_SIZE = 12;
 /** drop-queue payload: queue id u32, then the append position (segment u32, offset u32) at drop time */
 export const DROP_PAYLOAD_SIZE = 12;
 

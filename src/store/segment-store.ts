@@ -2,11 +2,11 @@
  * SegmentStore: the MessageStore on append-only segment files, as LavinMQ and RabbitMQ do it.
  *
  * Layout (see docs/message-store.md): `msgs.N` holds message records, rolled over at segmentSize;
- * `acks.N` holds ack and delivered-mark records for messages whose record is in msgs.N, so the two are
- * deleted together once nothing in N is live; `queues.log` holds drop-queue marks. Memory held: per
- * segment a few numbers, per (queue, segment) a live count; nothing per message.
+ * `acks.N` holds ack, delivered-mark and returned-mark records for messages whose record is in msgs.N,
+ * so the two are deleted together once nothing in N is live; `queues.log` holds drop-queue marks.
+ * Memory held: per segment a few numbers, per (queue, segment) a live count; nothing per message.
  *
- * Writes are group-committed: append/ack/delivered/dropQueue encode into in-memory buffers, and one
+ * Writes are group-committed: append/ack/delivered/returned/dropQueue encode into in-memory buffers, and one
  * flush at a time writes them (positional writev), datasyncs every file written, then runs the
  * whenSynced callbacks registered before it started.
  *
@@ -24,6 +24,10 @@
  *   with no record and is ignored; old segments are never appended to again (every open starts a new
  *   segment), so no later record can take that offset. A message whose ack did not reach disk comes
  *   back (at-least-once: acks are never waited for), marked redelivered if its delivered-mark did.
+ *   Delivered- and returned-marks only annotate messages that recovery finds live: a mark for an acked,
+ *   dropped or missing message is ignored, so it can never bring one back; and they do not count as
+ *   live, so they never keep a segment from being reclaimed. A lost returned-mark leaves an older
+ *   (lower) delivery count, never a higher one.
  * - A new file whose directory entry was not yet synced: it may be missing or shorter than its header.
  *   Flushes fsync the directory after creating a file, before running callbacks, so a confirmed message
  *   never lives in a file that can disappear. A file that is only a prefix of a header is treated as
@@ -48,6 +52,7 @@ import {
   RECORD_HEADER_SIZE,
   recordCrcOk,
   RecordType,
+  RETURNED_PAYLOAD_SIZE,
   sealRecord,
   writeRecordHeader,
 } from './record-format.js';
@@ -81,6 +86,7 @@ export interface SegmentStoreStats {
 const MiB = 1024 * 1024;
 /** a buffer this full starts a flush at once instead of waiting for the end of the turn */
 const FLUSH_BYTES = MiB;
+const MAX_U32 = 0xffffffff;
 /** idle file handles kept open; the rest are reopened on demand */
 const MAX_IDLE_HANDLES = 64;
 
@@ -206,6 +212,16 @@ export class SegmentStore implements MessageStore {
     this.writeMark(RecordType.Delivered, queueId, ref);
   }
 
+  returned(queueId: number, ref: MessageRef, count: number): void {
+    this.assertOpen();
+    if (!Number.isInteger(count) || count < 0 || count > MAX_U32) {
+      throw new RangeError(`delivery count ${count} is not a u32`);
+    }
+    // as for delivered(): nothing live of this queue there means the mark could only be noise
+    if (this.queueSegments.get(queueId)?.has(ref.segment) !== true) return;
+    this.writeMark(RecordType.Returned, queueId, ref, count);
+  }
+
   dropQueue(queueId: number): void {
     this.assertOpen();
     const bySegment = this.queueSegments.get(queueId);
@@ -262,15 +278,15 @@ export class SegmentStore implements MessageStore {
       }
     });
     const len = buf.readUInt32BE(0);
+    const type = buf[8]!;
     if (
       len !== ref.size - RECORD_HEADER_SIZE ||
-      buf[8] !== RecordType.Message ||
-      !messagePayloadValid(buf, RECORD_HEADER_SIZE, ref.size) ||
+      !messagePayloadValid(type, buf, RECORD_HEADER_SIZE, ref.size) ||
       !recordCrcOk(buf, 0, len)
     ) {
       throw new Error(`message store: corrupt record at ${JSON.stringify(ref)}`);
     }
-    return decodeMessage(buf, RECORD_HEADER_SIZE, false);
+    return decodeMessage(type, buf, RECORD_HEADER_SIZE, false);
   }
 
   async close(): Promise<void> {
@@ -318,19 +334,22 @@ export class SegmentStore implements MessageStore {
     fileHeader(kind).copy(buf, off);
   }
 
-  private writeMark(type: RecordType, queueId: number, ref: MessageRef): void {
+  /** Appends an ack, delivered- or returned-mark (the last with its `count`) to the segment's acks file. */
+  private writeMark(type: RecordType, queueId: number, ref: MessageRef, count?: number): void {
     const seg = this.segments.get(ref.segment)!;
     const wb = this.buffer(this.acksPending, ref.segment, seg.acksEnd);
     if (seg.acksEnd === 0) {
       this.reserveHeader(wb, FileKind.Acks);
       seg.acksEnd = FILE_HEADER_SIZE;
     }
-    const size = RECORD_HEADER_SIZE + ACK_PAYLOAD_SIZE;
+    const payload = count === undefined ? ACK_PAYLOAD_SIZE : RETURNED_PAYLOAD_SIZE;
+    const size = RECORD_HEADER_SIZE + payload;
     const { buf, off } = wb.reserve(size);
-    writeRecordHeader(buf, off, type, ACK_PAYLOAD_SIZE);
+    writeRecordHeader(buf, off, type, payload);
     buf.writeUInt32BE(queueId, off + RECORD_HEADER_SIZE);
     buf.writeUInt32BE(ref.offset, off + RECORD_HEADER_SIZE + 4);
-    sealRecord(buf, off, ACK_PAYLOAD_SIZE);
+    if (count !== undefined) buf.writeUInt32BE(count, off + RECORD_HEADER_SIZE + 8);
+    sealRecord(buf, off, payload);
     seg.acksEnd += size;
     this.added(size);
   }

@@ -487,6 +487,9 @@ seedTest(
       consumer.received(),
       Array.from({ length: 10 }, (_, i) => `b'${i}'`),
     );
+    // The seed prints before it acks: give the last ack time to arrive before the process is
+    // killed, or that message is (rightly) requeued.
+    await delay(300);
     await consumer.stop();
     await waitForConsumers('test_persistent', 0);
     await delay(200);

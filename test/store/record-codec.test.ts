@@ -10,6 +10,7 @@ import {
   decodeMessage,
   encodeMessageRecord,
   forEachQueueId,
+  messageFieldsStart,
   messageLayout,
   messagePayloadValid,
 } from '../../src/store/message-codec.js';
@@ -17,8 +18,7 @@ import { RECORD_HEADER_SIZE, RecordType } from '../../src/store/record-format.js
 import { scanRecords, type PayloadCheck } from '../../src/store/record-scan.js';
 import { numbered, prng } from './helpers.js';
 
-const isMessage: PayloadCheck = (type, buf, start, end) =>
-  type === RecordType.Message && messagePayloadValid(buf, start, end);
+const isMessage: PayloadCheck = messagePayloadValid;
 
 function records(count: number, seed: number): { image: Buffer; offsets: number[] } {
   const rnd = prng(seed);
@@ -64,18 +64,64 @@ describe('store record codec', () => {
     const buf = Buffer.alloc(layout.recordSize + 5);
     encodeMessageRecord(buf, 5, [3, 70000, 0xffffffff], m, layout);
     const start = 5 + RECORD_HEADER_SIZE;
-    assert.ok(messagePayloadValid(buf, start, 5 + layout.recordSize));
-    assert.ok(!messagePayloadValid(buf, start, 5 + layout.recordSize - 1));
+    assert.equal(buf[5 + 8], RecordType.Message, 'no arrival time: the original record type');
+    assert.ok(messagePayloadValid(RecordType.Message, buf, start, 5 + layout.recordSize));
+    assert.ok(!messagePayloadValid(RecordType.Message, buf, start, 5 + layout.recordSize - 1));
+    assert.ok(!messagePayloadValid(RecordType.TimedMessage, buf, start, 5 + layout.recordSize));
     const ids: number[] = [];
     forEachQueueId(buf, start, (q) => ids.push(q));
     assert.deepEqual(ids, [3, 70000, 0xffffffff]);
     for (const copy of [true, false]) {
-      const d = decodeMessage(buf, start, copy);
+      const d = decodeMessage(RecordType.Message, buf, start, copy);
       assert.equal(d.exchange, 'ex-ü');
       assert.equal(d.routingKey, 'a.b.c');
       assert.deepEqual(d.properties, m.properties);
       assert.deepEqual(d.body, m.body);
+      assert.ok(!('arrivedAt' in d), 'no arrivedAt key when none was stored');
     }
+  });
+
+  test('a message with an arrival time is a type-5 record, 8 bytes longer, and round-trips', () => {
+    for (const arrivedAt of [0, 1_763_700_000_123, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
+      const plain = numbered(9, 10);
+      const m = { ...plain, arrivedAt };
+      const layout = messageLayout([4, 5], m);
+      assert.equal(layout.recordSize, messageLayout([4, 5], plain).recordSize + 8);
+      const buf = Buffer.alloc(layout.recordSize);
+      encodeMessageRecord(buf, 0, [4, 5], m, layout);
+      assert.equal(buf[8], RecordType.TimedMessage);
+      const start = RECORD_HEADER_SIZE;
+      assert.ok(messagePayloadValid(RecordType.TimedMessage, buf, start, buf.length));
+      assert.ok(!messagePayloadValid(RecordType.Message, buf, start, buf.length), 'type byte matters');
+      assert.ok(!messagePayloadValid(RecordType.TimedMessage, buf, start, buf.length - 1));
+      const ids: number[] = [];
+      forEachQueueId(buf, messageFieldsStart(RecordType.TimedMessage, start), (q) => ids.push(q));
+      assert.deepEqual(ids, [4, 5]);
+      for (const copy of [true, false]) {
+        const d = decodeMessage(RecordType.TimedMessage, buf, start, copy);
+        assert.equal(d.arrivedAt, arrivedAt);
+        assert.deepEqual(d.body, plain.body);
+        assert.equal(d.routingKey, plain.routingKey);
+      }
+      const scanned: number[] = [];
+      scanRecords(buf, 0, buf.length, isMessage, (type) => scanned.push(type));
+      assert.deepEqual(scanned, [RecordType.TimedMessage]);
+    }
+  });
+
+  test('an arrival time that is not a non-negative safe integer is refused at append', () => {
+    for (const arrivedAt of [-1, 1.5, Number.NaN, Infinity, 2 ** 53]) {
+      assert.throws(() => messageLayout([1], { ...numbered(1), arrivedAt }), RangeError, String(arrivedAt));
+    }
+  });
+
+  test('a type-5 record whose time exceeds 2^53 - 1 is malformed, not decoded', () => {
+    const m = { ...numbered(1), arrivedAt: 5 };
+    const layout = messageLayout([1], m);
+    const buf = Buffer.alloc(layout.recordSize);
+    encodeMessageRecord(buf, 0, [1], m, layout);
+    buf.writeUInt32BE(0x200000, RECORD_HEADER_SIZE); // 2^53
+    assert.ok(!messagePayloadValid(RecordType.TimedMessage, buf, RECORD_HEADER_SIZE, buf.length));
   });
 
   test('scan: clean image, then a damaged length field is resynchronised past', () => {

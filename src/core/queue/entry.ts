@@ -16,6 +16,12 @@ export interface QueueEntry {
   storeId: number;
   /** the store was told this entry was delivered (written once) */
   markedDelivered: boolean;
+  /** when the message expires here (ms since the epoch), 0 = never */
+  readonly expiresAt: number;
+  /** the lane (priority level) it waits in; 0 for a plain queue */
+  readonly lane: number;
+  /** times it came back to the queue unacked (for x-delivery-limit and x-delivery-count) */
+  returns: number;
 }
 
 /**

@@ -1,0 +1,104 @@
+/**
+ * One FIFO of ready messages. A plain queue has one lane; a priority queue one per priority level
+ * (x-max-priority + 1), highest delivered first. Each lane keeps its entries in arrival order (seq)
+ * and has its own Pager, so "paged entries are a suffix" holds per lane and paging needs no
+ * knowledge of priorities.
+ */
+import { Deque } from '../deque.js';
+import type { QueueEntry, QueueStore } from './entry.js';
+import { Pager } from './pager.js';
+
+export class Lane {
+  readonly items = new Deque<QueueEntry>();
+  /** body bytes of the entries in this lane */
+  bytes = 0;
+  pager: Pager | undefined;
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  attach(store: QueueStore | undefined, onLoaded: () => void, dropCorrupt: (e: QueueEntry) => void): void {
+    this.pager = store ? new Pager(store, this.items, onLoaded, dropCorrupt) : undefined;
+  }
+
+  push(entry: QueueEntry): void {
+    if (this.pager?.shouldPage()) this.pager.pageOut(entry);
+    this.items.push(entry);
+    this.bytes += entry.size;
+  }
+
+  /** A recovered entry; its body may still be on disk. */
+  pushRestored(entry: QueueEntry): void {
+    if (this.pager && (entry.msg === undefined || this.pager.shouldPage())) this.pager.restoredPaged(entry);
+    this.items.push(entry);
+    this.bytes += entry.size;
+  }
+
+  /** Takes the head; a paged head (expired, or dropped by a length limit) leaves the pager too. */
+  shift(): QueueEntry | undefined {
+    const e = this.items.shift();
+    if (e) {
+      this.bytes -= e.size;
+      if (e.msg === undefined) this.pager?.removedPaged(e);
+    }
+    return e;
+  }
+
+  /** Removes the newest entry (a TTL-0 message nobody could take at once). */
+  popNewest(): QueueEntry | undefined {
+    const e = this.items.pop();
+    if (e) {
+      this.bytes -= e.size;
+      if (e.msg === undefined) this.pager?.removedPaged(e);
+    }
+    return e;
+  }
+
+  /** Puts a returned entry back at its arrival position (usually at or near the head). */
+  insertBySeq(e: QueueEntry): void {
+    let i = 0;
+    while (i < this.items.length && (this.items.at(i) as QueueEntry).seq < e.seq) i++;
+    if (i === 0) this.items.unshift(e);
+    else this.items.insertAt(i, e);
+    this.bytes += e.size;
+  }
+
+  /**
+   * Removes every entry `drop` selects, in one pass (expiry from the middle of the lane, a corrupt
+   * record). Returns the removed entries in lane order.
+   */
+  removeWhere(drop: (e: QueueEntry) => boolean): QueueEntry[] {
+    const removed: QueueEntry[] = [];
+    const kept: QueueEntry[] = [];
+    for (const e of this.items.clear()) (drop(e) ? removed : kept).push(e);
+    for (const e of kept) this.items.push(e);
+    for (const e of removed) {
+      this.bytes -= e.size;
+      if (e.msg === undefined) this.pager?.removedPaged(e);
+    }
+    return removed;
+  }
+
+  /** Empties the lane (purge, delete); returns what it held. */
+  clear(): QueueEntry[] {
+    const all = this.items.clear();
+    this.bytes = 0;
+    this.pager?.reset();
+    return all;
+  }
+
+  /** The head is in memory, or the lane is empty. */
+  headLoaded(): boolean {
+    const h = this.items.peek();
+    return h === undefined || h.msg !== undefined;
+  }
+
+  get pagedCount(): number {
+    return this.pager?.paged ?? 0;
+  }
+
+  get pagedBytes(): number {
+    return this.pager?.pagedBytes ?? 0;
+  }
+}
