@@ -73,6 +73,8 @@ async function main(): Promise<void> {
   });
   await ch.assertQueue('scale', { durable: true });
   await ch.bindQueue('scale', 'scale', 'k');
+  await ch.assertQueue('probe', { durable: true });
+  await ch.bindQueue('probe', 'scale', 'probe');
 
   // Every message falls due in [due, due + 1 s), whatever its publish time.
   const t0 = Date.now();
@@ -107,6 +109,15 @@ async function main(): Promise<void> {
 
   const conn2 = await connect(url);
   const ch2 = await conn2.createChannel();
+  // A 1 ms delay published right after the restart: released once the recovered messages' x-delay
+  // headers have been read back (releases wait for that, to keep due order).
+  const probeSent = Date.now();
+  ch2.publish('scale', 'probe', body, { headers: { 'x-delay': 1 } });
+  while ((await ch2.checkQueue('probe')).messageCount === 0) await new Promise((r) => setTimeout(r, 100));
+  log(
+    `first release after the restart (a 1 ms delay): ${secs(Date.now() - probeSent)}, ` +
+      `RSS ${mb(readRss(child.pid as number))}`,
+  );
   let peak = 0;
   for (;;) {
     peak = Math.max(peak, readRss(child.pid as number) ?? 0);

@@ -99,7 +99,9 @@ describe('delayed exchanges across a restart', () => {
   });
 
   test('a message that fell due while the broker was down is released right after the start', async () => {
-    let { ch, cc } = await start();
+    const first = await start();
+    let ch = first.ch;
+    const cc = first.cc;
     await ch.assertExchange('dx2', 'x-delayed-message', { durable: true, arguments: DELAYED });
     await ch.assertQueue('dq2', { durable: true });
     await ch.bindQueue('dq2', 'dx2', 'k');
@@ -107,15 +109,33 @@ describe('delayed exchanges across a restart', () => {
     await cc.waitForConfirms();
     await stop();
     await sleep(400);
-    ({ ch } = await start());
+    ch = (await start()).ch;
     await waitFor(async () => (await ch.checkQueue('dq2')).messageCount === 1, 2000, 'the release');
     assert.equal(held('dx2'), 0);
     await ch.deleteExchange('dx2');
     await ch.deleteQueue('dq2');
   });
 
-  test('a non-durable delayed exchange, and a deleted one, keep nothing across a restart', async () => {
+  test("a delayed exchange's store id is not given to a queue declared after a restart", async () => {
     let { ch, cc } = await start();
+    await ch.assertExchange('idx', 'x-delayed-message', { durable: true, arguments: DELAYED });
+    cc.publish('idx', 'k', Buffer.from('held'), { persistent: true, headers: { 'x-delay': 600_000 } });
+    await cc.waitForConfirms();
+    ({ ch, cc } = await start());
+    await ch.assertQueue('after', { durable: true });
+    cc.sendToQueue('after', Buffer.from('queued'), { persistent: true });
+    await cc.waitForConfirms();
+    ({ ch } = await start());
+    assert.equal(held('idx'), 1);
+    assert.equal((await ch.checkQueue('after')).messageCount, 1);
+    await ch.deleteExchange('idx');
+    await ch.deleteQueue('after');
+  });
+
+  test('a non-durable delayed exchange, and a deleted one, keep nothing across a restart', async () => {
+    const first = await start();
+    let ch = first.ch;
+    const cc = first.cc;
     await ch.assertExchange('nx', 'x-delayed-message', { durable: false, arguments: DELAYED });
     await ch.assertExchange('gone', 'x-delayed-message', { durable: true, arguments: DELAYED });
     await ch.assertQueue('dq3', { durable: true });
@@ -128,7 +148,7 @@ describe('delayed exchanges across a restart', () => {
     await ch.assertExchange('gone', 'x-delayed-message', { durable: true, arguments: DELAYED });
     await ch.bindQueue('dq3', 'gone', 'k');
     await stop();
-    ({ ch } = await start());
+    ch = (await start()).ch;
     assert.equal(held('nx'), -1, 'the non-durable exchange is gone');
     assert.equal(held('gone'), 0);
     await sleep(500);
@@ -136,6 +156,23 @@ describe('delayed exchanges across a restart', () => {
     await ch.deleteExchange('gone');
     await ch.deleteQueue('dq3');
   });
+});
+
+test('the definitions log keeps a delayed exchange store id, and never hands it out again', () => {
+  const dir = freshDir();
+  const defs = new DefinitionsStore(dir);
+  defs.open();
+  const id = defs.allocateQueueId() + 4;
+  const def = { vhost: '/', name: 'dx', type: 'x-delayed-message', autoDelete: false, internal: false };
+  defs.putExchange({ ...def, arguments: DELAYED, id });
+  defs.putExchange({ ...def, name: 'plain', type: 'direct', arguments: {} });
+  defs.close();
+  const again = new DefinitionsStore(dir);
+  const state = again.open();
+  assert.equal(state.exchanges.find((e) => e.name === 'dx')?.id, id);
+  assert.equal(state.exchanges.find((e) => e.name === 'plain')?.id, undefined);
+  assert.ok(again.allocateQueueId() > id);
+  again.close();
 });
 
 describe('delayed exchange recovery with bodies left on disk', () => {

@@ -64,6 +64,11 @@ export class HeldMessages {
   private generation = 0;
   private stopped = false;
   private readonly release: Release;
+  /**
+   * A read-back step threw: the store failed (it is fail-stop, and logs why). Nothing more can be
+   * released; what is held stays on disk for the next start.
+   */
+  private readonly failed = (): void => this.stop();
 
   constructor(release: Release) {
     this.release = release;
@@ -185,16 +190,18 @@ export class HeldMessages {
     }
     this.inFlight = batch.length;
     const generation = this.generation;
-    void Promise.allSettled(batch.map((slot) => s.store.read(this.heap.ref(slot)))).then((results) => {
-      if (generation !== this.generation) return; // dropped or stopped meanwhile
-      this.inFlight = 0;
-      results.forEach((r, i) => {
-        const m = r.status === 'fulfilled' ? r.value : undefined;
-        // a record that cannot be read back (corrupt) is never delivered: it is only released
-        this.deliver(batch[i] as number, m && new Message(m.exchange, m.routingKey, m.properties, m.body));
-      });
-      this.arm();
-    });
+    void Promise.allSettled(batch.map((slot) => s.store.read(this.heap.ref(slot))))
+      .then((results) => {
+        if (generation !== this.generation) return; // dropped or stopped meanwhile
+        this.inFlight = 0;
+        results.forEach((r, i) => {
+          const m = r.status === 'fulfilled' ? r.value : undefined;
+          // a record that cannot be read back (corrupt) is never delivered: it is only released
+          this.deliver(batch[i] as number, m && new Message(m.exchange, m.routingKey, m.properties, m.body));
+        });
+        this.arm();
+      })
+      .catch(this.failed);
   }
 
   /** Routes one due message (if its body could be had) and releases its slot and record. */
@@ -228,26 +235,28 @@ export class HeldMessages {
     const batch = this.unresolved.slice(this.resolved, this.resolved + BATCH);
     this.resolving = true;
     const generation = this.generation;
-    void Promise.allSettled(batch.map((slot) => s.store.read(this.heap.ref(slot)))).then((results) => {
-      this.resolving = false;
-      if (generation !== this.generation) return;
-      results.forEach((r, i) => {
-        const slot = batch[i] as number;
-        const arrivedAt = this.heap.time(slot);
-        // unreadable: due at once, so the release path tries it again and drops it
-        const due =
-          r.status === 'fulfilled' ? dueAfterRestart(r.value, arrivedAt < 0 ? undefined : arrivedAt) : 0;
-        this.heap.setTime(slot, due);
-        this.heap.push(slot);
-      });
-      this.resolved += batch.length;
-      this.arm();
-      this.resolve();
-    });
+    void Promise.allSettled(batch.map((slot) => s.store.read(this.heap.ref(slot))))
+      .then((results) => {
+        this.resolving = false;
+        if (generation !== this.generation) return;
+        results.forEach((r, i) => {
+          const slot = batch[i] as number;
+          const arrivedAt = this.heap.time(slot);
+          // unreadable: due at once, so the release path tries it again and drops it
+          const due =
+            r.status === 'fulfilled' ? dueAfterRestart(r.value, arrivedAt < 0 ? undefined : arrivedAt) : 0;
+          this.heap.setTime(slot, due);
+          this.heap.push(slot);
+        });
+        this.resolved += batch.length;
+        this.arm();
+        this.resolve();
+      })
+      .catch(this.failed);
   }
 }
 
-/** When a recovered message is due: its arrival plus its delay (counted from now if it has no arrival time). */
+/** A recovered message is due at its arrival plus its delay (counted from now without an arrival). */
 function dueAfterRestart(m: StoredMessage, arrivedAt: number | undefined): number {
   const msg = new Message(m.exchange, m.routingKey, m.properties, m.body);
   return Math.min((arrivedAt ?? Date.now()) + delayOf(msg), MAX_DUE);
