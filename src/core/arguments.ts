@@ -38,6 +38,7 @@ const INTEGER_ARGS: Record<string, Check> = {
 const STRING_ARGS = new Set([
   'x-dead-letter-exchange',
   'x-dead-letter-routing-key',
+  'x-overflow',
   'x-queue-mode',
   'x-queue-type',
 ]);
@@ -58,22 +59,17 @@ export function validateQueueArguments(where: string, args: FieldTable): void {
       preconditionFailed(`invalid arg '${key}' for ${where}: ${detail}`);
     const check = INTEGER_ARGS[key];
     if (check) {
-      if (!INTEGER_TYPES.has(type) || typeof v !== 'number') {
-        // RabbitMQ words this one check differently from the other integer arguments.
-        if (key === 'x-max-priority') throw invalid(`"expected integer, got ${type}"`);
-        throw invalid(`{unacceptable_type,${type}}`);
-      }
+      if (!INTEGER_TYPES.has(type) || typeof v !== 'number') throw invalid(`"expected integer, got ${type}"`);
       const problem = check(v);
       if (problem) throw invalid(problem);
       continue;
     }
-    if (STRING_ARGS.has(key) && type !== 'longstr') {
+    // RabbitMQ words the dead-letter exchange's type error differently from the other strings.
+    if (key === 'x-dead-letter-exchange' && type !== 'longstr') {
       throw preconditionFailed(`invalid type '${type}' for arg '${key}' in ${where}`);
     }
-    if (key === 'x-overflow') {
-      if (type !== 'longstr') throw preconditionFailed(`invalid type '${type}' for arg '${key}' in ${where}`);
-      if (!OVERFLOW.has(String(v))) throw invalid(`{unacceptable_value,<<"${String(v)}">>}`);
-    }
+    if (STRING_ARGS.has(key) && type !== 'longstr') throw invalid(`{unacceptable_type,${type}}`);
+    if (key === 'x-overflow' && !OVERFLOW.has(String(v))) throw invalid('invalid_overflow');
     if (key === 'x-single-active-consumer' && type !== 'bool') throw invalid(`{unacceptable_type,${type}}`);
   }
 }

@@ -30,6 +30,8 @@ function persist(msg: Message, queues: Iterable<Queue>): MessageRef | undefined 
     routingKey: msg.routingKey,
     properties: msg.rawProperties,
     body: msg.body,
+    // Message TTL counts from here, across restarts too.
+    arrivedAt: Date.now(),
   });
 }
 

@@ -221,7 +221,11 @@ export class DurableStorage implements Persistence {
         const msg = m && new Message(m.exchange, m.routingKey, m.properties, m.body);
         // A body left on disk is paged in when the queue gets to it; its record size stands in for
         // the body size until then.
-        q.restore(msg, e.ref, id, e.redelivered, m ? m.body.length : e.ref.size);
+        q.restore(msg, e.ref, id, e.redelivered, m ? m.body.length : e.ref.size, {
+          arrivedAt: e.arrivedAt,
+          returns: e.deliveryCount,
+          properties: e.properties,
+        });
         messages++;
       }
     }

@@ -10,6 +10,7 @@
  *
  * One record per published message whatever the number of durable queues it went to.
  */
+import { BASIC_PROPERTY_FLAG } from '../protocol/generated/methods.js';
 import type { StoredMessage } from './message-store.js';
 import { RECORD_HEADER_SIZE, RecordType, sealRecord, writeRecordHeader } from './record-format.js';
 
@@ -148,6 +149,23 @@ export function decodeMessage(type: number, buf: Buffer, start: number, copy: bo
   // added only when recorded, so untimed messages keep the smaller object shape
   if (type === RecordType.TimedMessage) m.arrivedAt = readArrivedAt(buf, start);
   return m;
+}
+
+/** what a queue needs to place a message at startup: its priority lane, its TTL */
+const PLACEMENT_FLAGS = BASIC_PROPERTY_FLAG.priority | BASIC_PROPERTY_FLAG.expiration;
+
+/**
+ * A copy of the raw properties of a validated message of this type when they carry a priority or an
+ * expiration; otherwise undefined. Recovery keeps this much of a message whose body stays on disk.
+ */
+export function placementProperties(type: number, buf: Buffer, start: number): Buffer | undefined {
+  let p = messageFieldsStart(type, start);
+  p += 2 + 4 * buf.readUInt16BE(p);
+  p += 1 + buf[p]!; // exchange
+  p += 1 + buf[p]!; // routing key
+  const length = buf.readUInt32BE(p);
+  if (length < 2 || (buf.readUInt16BE(p + 4) & PLACEMENT_FLAGS) === 0) return undefined;
+  return Buffer.from(buf.subarray(p + 4, p + 4 + length));
 }
 
 /** StoredMessage with arrivedAt still settable, while decoding */

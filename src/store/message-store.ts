@@ -45,6 +45,12 @@ export interface RecoveredEntry {
   readonly arrivedAt?: number;
   /** the latest count given to `returned()` for this queue and message; absent if never returned */
   readonly deliveryCount?: number;
+  /**
+   * The raw properties of a message left on disk (`message` undefined) when they carry what a queue
+   * needs to place it at startup: a priority or an expiration. Absent otherwise, to keep recovery of
+   * a large backlog lean.
+   */
+  readonly properties?: Buffer;
 }
 
 export interface RecoveryReport {

@@ -28,6 +28,7 @@ import {
   forEachQueueId,
   messageFieldsStart,
   messagePayloadValid,
+  placementProperties,
   readArrivedAt,
 } from './message-codec.js';
 import type { MessageRef, RecoveredEntry, RecoveryReport, StoredMessage } from './message-store.js';
@@ -178,6 +179,7 @@ export async function recover(dir: string, eagerLoadBytes: number): Promise<Reco
     const scan = scanRecords(image, FILE_HEADER_SIZE, image.length, isMessage, (type, offset, start, end) => {
       let ref: MessageRef | undefined;
       let message: StoredMessage | undefined;
+      let properties: Buffer | undefined;
       const arrivedAt = type === RecordType.TimedMessage ? readArrivedAt(image, start) : undefined;
       forEachQueueId(image, messageFieldsStart(type, start), (queueId) => {
         const drop = drops.get(queueId);
@@ -189,13 +191,16 @@ export async function recover(dir: string, eagerLoadBytes: number): Promise<Reco
         if (acked.get(queueId)?.has(offset) === true) return;
         ref ??= { segment, offset, size: end - offset };
         if (eager) message ??= decodeMessage(type, image, start, true);
+        else properties ??= placementProperties(type, image, start);
         let list = queues.get(queueId);
         if (list === undefined) queues.set(queueId, (list = []));
         let count = returned.get(queueId)?.get(offset);
         if (count === 0) count = undefined; // a count of 0 reads as never returned
         // a message that was returned had been delivered, even if its delivered-mark was lost
         const redelivered = count !== undefined || delivered.get(queueId)?.has(offset) === true;
-        list.push(entry(ref, redelivered, message, arrivedAt, count));
+        const e = entry(ref, redelivered, message, arrivedAt, count);
+        // only messages with a priority or expiration: one more object for them, none for the rest
+        list.push(properties === undefined ? e : { ...e, properties });
         perQueue.set(queueId, (perQueue.get(queueId) ?? 0) + 1);
         state.live++;
       });

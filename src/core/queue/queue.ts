@@ -32,6 +32,8 @@ export type { QueueEntry, QueueStore } from './entry.js';
  */
 export const EXPIRY_SWEEP_MS = 1000;
 
+const EMPTY = Buffer.alloc(0);
+
 export interface QueueOwner {
   readonly id: number;
 }
@@ -326,7 +328,9 @@ export class Queue {
 
   /**
    * Puts back a message recovered from the store at startup, in its original order. `msg` is
-   * undefined when the store left the body on disk; past the memory limit bodies are paged anyway.
+   * undefined when the store left the body on disk (then `extra.properties`, when the store kept
+   * them, still give the priority and expiration); past the memory limit bodies are paged anyway.
+   * Expiry counts from the original arrival, so a restart does not extend a message's TTL.
    */
   restore(
     msg: Message | undefined,
@@ -334,10 +338,18 @@ export class Queue {
     storeId: number,
     redelivered: boolean,
     size: number,
-    extra: { expiresAt?: number; priority?: number; returns?: number } = {},
+    extra: {
+      arrivedAt?: number | undefined;
+      returns?: number | undefined;
+      properties?: Buffer | undefined;
+    } = {},
   ): void {
-    const max = this.lanes.length - 1;
-    const lane = Math.min(extra.priority ?? 0, max);
+    const props = msg ?? (extra.properties ? new Message('', '', extra.properties, EMPTY) : undefined);
+    const arrivedAt = extra.arrivedAt ?? Date.now();
+    let expiresAt = 0;
+    if (props) expiresAt = this.expiryFor(props, arrivedAt);
+    else if (this.settings.messageTtl !== undefined) expiresAt = arrivedAt + this.settings.messageTtl;
+    const lane = props ? this.laneFor(props) : 0;
     const entry: QueueEntry = {
       msg,
       size,
@@ -346,7 +358,7 @@ export class Queue {
       ref,
       storeId,
       markedDelivered: redelivered,
-      expiresAt: extra.expiresAt ?? 0,
+      expiresAt,
       lane,
       returns: extra.returns ?? 0,
     };
