@@ -4,6 +4,7 @@
  */
 import { AmqpServer } from './amqp/server.js';
 import { Broker } from './core/broker.js';
+import { DelayedExchange } from './core/exchange/delayed.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { VERSION } from './version.js';
 import { openStorage } from './store/open.js';
@@ -124,7 +125,10 @@ export class Warren {
     this.closed = true;
     await this.amqp.close();
     // Queue timers (TTL, x-expires) must not fire into a closed store or keep a test process alive.
-    for (const v of this.broker.vhosts.values()) for (const q of v.queues.values()) q.stopTimers();
+    for (const v of this.broker.vhosts.values()) {
+      for (const q of v.queues.values()) q.stopTimers();
+      for (const e of v.exchanges.values()) if (e instanceof DelayedExchange) e.held.stop();
+    }
     await this.storage?.close();
     this.log.info('Warren stopped');
     this.log.flush();

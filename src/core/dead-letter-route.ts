@@ -7,6 +7,7 @@
  */
 import { deadLetter, isDeadLetterCycle, type DeadLetterReason } from './dead-letter.js';
 import { enqueueAll } from './enqueue.js';
+import { DelayedExchange } from './exchange/delayed.js';
 import type { Exchange } from './exchange/exchange.js';
 import type { Message } from './message.js';
 import type { Queue } from './queue/queue.js';
@@ -30,6 +31,8 @@ export function routeDeadLetters(
   for (const m of messages) {
     const out = deadLetter(m, reason, queue.name, dlx, queue.settings.deadLetterRoutingKey, now, m.route);
     out.msg.route = out.route;
+    // A delayed exchange as the DLX holds the message for its x-delay first (delayed retries).
+    if (exchange instanceof DelayedExchange && !exchange.deleted && exchange.hold(out.msg)) continue;
     const targets = new Set<Queue>();
     for (const rk of out.routingKeys) router.route(exchange, out.msg, rk, targets);
     for (const t of targets) if (isDeadLetterCycle(reason, out.msg, t.name)) targets.delete(t);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { Channel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ConsumeMessage, GetMessage, Options } from 'amqplib';
 import { uniqueName } from '../helpers/broker.js';
 import {
   REPLY,
@@ -47,6 +47,17 @@ async function arrivals(ch: Channel, queue: string): Promise<Arrival[]> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** basic.get, polled until a message comes or `ms` pass. */
+async function getWithin(ch: Channel, queue: string, noAck: boolean, ms: number): Promise<GetMessage> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const m = await ch.get(queue, { noAck });
+    if (m) return m;
+    if (Date.now() > deadline) assert.fail(`nothing arrived in ${queue} within ${ms} ms`);
+    await sleep(20);
+  }
+}
 
 function delayedSuite(mode: string, options: Parameters<typeof useBroker>[0]): void {
   describe(`x-delayed-message exchange (${mode})`, { skip: external && 'Warren-only' }, () => {
@@ -348,6 +359,25 @@ function delayedSuite(mode: string, options: Parameters<typeof useBroker>[0]): v
       await waitFor(() => held(x).delayedCount === 3, 2000, 'three held');
       await waitFor(() => held(x).delayedCount === 1, 2000, 'two released');
       assert.deepEqual(await drain(ch, q), ['50', '100']);
+    });
+
+    test('as a dead-letter exchange it holds a rejected message for its x-delay: delayed retries', async () => {
+      const { ch, x, q: retry } = await setup('direct', 'work');
+      const work = await h.queue({
+        arguments: { 'x-dead-letter-exchange': x, 'x-dead-letter-routing-key': 'work' },
+      });
+      await ch.bindQueue(work, x, 'work');
+      ch.sendToQueue(work, Buffer.from('job'), { headers: { 'x-delay': 300 } });
+      const m = await getWithin(ch, work, false, 2000);
+      const rejectedAt = Date.now();
+      ch.reject(m, false);
+      await waitFor(() => held(x).delayedCount === 1, 2000, 'held by the delayed DLX');
+      assert.equal(await readyCount(ch, work), 0, 'not back at once');
+      const again = await getWithin(ch, work, true, 3000);
+      assert.ok(Date.now() - rejectedAt >= 250, 'released after its delay');
+      const deaths = again.properties.headers?.['x-death'] as unknown as Record<string, unknown>[];
+      assert.equal(deaths[0]?.['reason'], 'rejected');
+      assert.equal(await readyCount(ch, retry), 1, 'the other bound queue got its copy too');
     });
   });
 }
