@@ -83,6 +83,11 @@ export interface MessageStore {
   whenSynced(cb: () => void): void;
   /** Reads a message back (for bodies not kept in memory). Never blocks the event loop. */
   read(ref: MessageRef): Promise<StoredMessage>;
+  /**
+   * Reads many messages back, results in the order given, each settled on its own. Neighbouring
+   * records are fetched together, so this is the way to read a batch.
+   */
+  readMany(refs: readonly MessageRef[]): Promise<PromiseSettledResult<StoredMessage>[]>;
   /** Flushes, fsyncs and closes files. */
   close(): Promise<void>;
   /** bytes in segment files on disk, for stats */

@@ -87,6 +87,28 @@ const MiB = 1024 * 1024;
 /** a buffer this full starts a flush at once instead of waiting for the end of the turn */
 const FLUSH_BYTES = MiB;
 const MAX_U32 = 0xffffffff;
+/** readMany: records at most this far apart are fetched in one read, up to COALESCE_MAX bytes a read */
+const COALESCE_GAP = 4096;
+const COALESCE_MAX = 1024 * 1024;
+
+/**
+ * Checks and decodes one record found at `at` in `buf` (copied out, so the bodies do not keep a
+ * whole coalesced read alive).
+ */
+function decodeRecord(ref: MessageRef, buf: Buffer, at: number): StoredMessage {
+  const len = buf.readUInt32BE(at);
+  const type = buf[at + 8]!;
+  const end = at + ref.size;
+  if (
+    len !== ref.size - RECORD_HEADER_SIZE ||
+    !messagePayloadValid(type, buf, at + RECORD_HEADER_SIZE, end) ||
+    !recordCrcOk(buf, at, len)
+  ) {
+    throw new Error(`message store: corrupt record at ${JSON.stringify(ref)}`);
+  }
+  return decodeMessage(type, buf, at + RECORD_HEADER_SIZE, true);
+}
+
 /** idle file handles kept open; the rest are reopened on demand */
 const MAX_IDLE_HANDLES = 64;
 
@@ -287,6 +309,102 @@ export class SegmentStore implements MessageStore {
       throw new Error(`message store: corrupt record at ${JSON.stringify(ref)}`);
     }
     return decodeMessage(type, buf, RECORD_HEADER_SIZE, false);
+  }
+
+  /**
+   * Reads many messages back, in the order given, each settled on its own (a corrupt record fails
+   * alone). Records of one segment that lie close together are fetched with one read each run
+   * instead of one per record: a paged backlog or a batch of delayed messages is mostly contiguous,
+   * so a batch of a thousand 1 KiB messages costs a few reads, not a thousand.
+   */
+  async readMany(refs: readonly MessageRef[]): Promise<PromiseSettledResult<StoredMessage>[]> {
+    this.assertOpen();
+    const results = new Array<PromiseSettledResult<StoredMessage>>(refs.length);
+    const order = refs
+      .map((_, i) => i)
+      .sort((a, b) => {
+        const x = refs[a] as MessageRef;
+        const y = refs[b] as MessageRef;
+        return x.segment - y.segment || x.offset - y.offset;
+      });
+    const runs: number[][] = [];
+    let run: number[] = [];
+    let runStart = 0;
+    let runEnd = 0;
+    let runSegment = -1;
+    for (const i of order) {
+      const r = refs[i] as MessageRef;
+      const fits =
+        run.length > 0 &&
+        r.segment === runSegment &&
+        r.offset >= runEnd &&
+        r.offset - runEnd <= COALESCE_GAP &&
+        r.offset + r.size - runStart <= COALESCE_MAX;
+      if (!fits) {
+        if (run.length > 0) runs.push(run);
+        run = [];
+        runStart = r.offset;
+        runSegment = r.segment;
+      }
+      run.push(i);
+      runEnd = Math.max(runEnd, r.offset + r.size);
+      if (!fits) runEnd = r.offset + r.size;
+    }
+    if (run.length > 0) runs.push(run);
+    await Promise.all(
+      runs.map(async (indexes) => {
+        if (indexes.length === 1) {
+          const i = indexes[0] as number;
+          results[i] = await this.read(refs[i] as MessageRef).then(
+            (value) => ({ status: 'fulfilled', value }),
+            (reason: unknown) => ({ status: 'rejected', reason }),
+          );
+          return;
+        }
+        const first = refs[indexes[0] as number] as MessageRef;
+        const end = Math.max(
+          ...indexes.map((i) => (refs[i] as MessageRef).offset + (refs[i] as MessageRef).size),
+        );
+        let buf: Buffer;
+        try {
+          buf = await this.readSpan(first.segment, first.offset, end - first.offset);
+        } catch (reason) {
+          for (const i of indexes) results[i] = { status: 'rejected', reason };
+          return;
+        }
+        for (const i of indexes) {
+          const r = refs[i] as MessageRef;
+          try {
+            results[i] = { status: 'fulfilled', value: decodeRecord(r, buf, r.offset - first.offset) };
+          } catch (reason) {
+            results[i] = { status: 'rejected', reason };
+          }
+        }
+      }),
+    );
+    return results;
+  }
+
+  /** Reads `size` bytes of a segment's messages file from `offset` (waits for buffered bytes first). */
+  private async readSpan(segment: number, offset: number, size: number): Promise<Buffer> {
+    let seg = this.segments.get(segment);
+    if (seg !== undefined && offset + size > seg.msgsWritten) {
+      await new Promise<void>((resolve) => this.whenSynced(resolve)); // still in a buffer
+      seg = this.segments.get(segment);
+    }
+    if (seg === undefined) throw new Error(`message store: segment ${segment} is gone (reclaimed)`);
+    if (offset + size > seg.msgsWritten)
+      throw new Error(`message store: bad span ${segment}:${offset}+${size}`);
+    const buf = Buffer.allocUnsafe(size);
+    await this.handles.use(msgsPath(this.dir, segment), false, async (h) => {
+      let done = 0;
+      while (done < size) {
+        const { bytesRead } = await h.read(buf, done, size - done, offset + done);
+        if (bytesRead === 0) throw new Error(`message store: short read of ${segment}:${offset}+${size}`);
+        done += bytesRead;
+      }
+    });
+    return buf;
   }
 
   async close(): Promise<void> {

@@ -190,7 +190,8 @@ export class HeldMessages {
     }
     this.inFlight = batch.length;
     const generation = this.generation;
-    void Promise.allSettled(batch.map((slot) => s.store.read(this.heap.ref(slot))))
+    void s.store
+      .readMany(batch.map((slot) => this.heap.ref(slot)))
       .then((results) => {
         if (generation !== this.generation) return; // dropped or stopped meanwhile
         this.inFlight = 0;
@@ -235,7 +236,8 @@ export class HeldMessages {
     const batch = this.unresolved.slice(this.resolved, this.resolved + BATCH);
     this.resolving = true;
     const generation = this.generation;
-    void Promise.allSettled(batch.map((slot) => s.store.read(this.heap.ref(slot))))
+    void s.store
+      .readMany(batch.map((slot) => this.heap.ref(slot)))
       .then((results) => {
         this.resolving = false;
         if (generation !== this.generation) return;

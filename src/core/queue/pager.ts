@@ -113,28 +113,26 @@ export class Pager {
     const generation = this.generation;
     this.loading = true;
     const store = this.store.store;
-    void Promise.allSettled(batch.map((e) => store.read(e.ref as NonNullable<QueueEntry['ref']>))).then(
-      (results) => {
-        this.loading = false;
-        if (generation === this.generation) {
-          results.forEach((r, i) => {
-            const e = batch[i] as QueueEntry;
-            if (r.status === 'fulfilled') {
-              const m = r.value;
-              e.msg = new Message(m.exchange, m.routingKey, m.properties, m.body);
-            }
-          });
-          this.paged -= n;
-          // A record that could not be read back (corrupt) is never delivered: drop it from the queue.
-          results.forEach((r, i) => {
-            if (r.status === 'rejected') this.dropCorrupt(batch[i] as QueueEntry);
-          });
-        }
-        const waiters = this.waiters;
-        this.waiters = [];
-        this.loadedCallback();
-        for (const w of waiters) this.whenHeadLoaded(w);
-      },
-    );
+    void store.readMany(batch.map((e) => e.ref as NonNullable<QueueEntry['ref']>)).then((results) => {
+      this.loading = false;
+      if (generation === this.generation) {
+        results.forEach((r, i) => {
+          const e = batch[i] as QueueEntry;
+          if (r.status === 'fulfilled') {
+            const m = r.value;
+            e.msg = new Message(m.exchange, m.routingKey, m.properties, m.body);
+          }
+        });
+        this.paged -= n;
+        // A record that could not be read back (corrupt) is never delivered: drop it from the queue.
+        results.forEach((r, i) => {
+          if (r.status === 'rejected') this.dropCorrupt(batch[i] as QueueEntry);
+        });
+      }
+      const waiters = this.waiters;
+      this.waiters = [];
+      this.loadedCallback();
+      for (const w of waiters) this.whenHeadLoaded(w);
+    });
   }
 }

@@ -456,21 +456,24 @@ export class Queue {
       return;
     }
     const store = this.storeValue?.store;
-    void Promise.all(
-      entries.map(async (e) => {
-        if (e.msg) return e.msg;
-        if (!store || !e.ref) return undefined;
-        try {
-          const m = await store.read(e.ref);
-          return new Message(m.exchange, m.routingKey, m.properties, m.body);
-        } catch {
-          return undefined; // corrupt record: never delivered, not dead-lettered either
-        }
-      }),
-    ).then((msgs) => {
+    const paged = entries.filter((e) => e.msg === undefined && e.ref !== undefined);
+    const reads = store ? store.readMany(paged.map((e) => e.ref as MessageRef)) : Promise.resolve([]);
+    void reads.then((results) => {
       if (this.deleted) return; // the store dropped the whole queue already
-      const ok = msgs.filter((m): m is Message => m !== undefined);
-      if (ok.length > 0) this.host.deadLetter(this, ok, reason);
+      const loaded = new Map<QueueEntry, Message>();
+      results.forEach((r, i) => {
+        // A corrupt record is never delivered, nor dead-lettered.
+        if (r.status === 'fulfilled') {
+          const m = r.value;
+          loaded.set(paged[i] as QueueEntry, new Message(m.exchange, m.routingKey, m.properties, m.body));
+        }
+      });
+      const msgs: Message[] = [];
+      for (const e of entries) {
+        const m = e.msg ?? loaded.get(e);
+        if (m) msgs.push(m);
+      }
+      if (msgs.length > 0) this.host.deadLetter(this, msgs, reason);
       for (const e of entries) this.forget(e);
     });
   }
