@@ -7,6 +7,7 @@
  * into connection.close (see connection.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { ChannelAccess } from '../auth/channel-access.js';
 import { Message } from '../core/message.js';
 import type { Queue, QueueEntry } from '../core/queue/queue.js';
 import { VHost } from '../core/vhost.js';
@@ -42,6 +43,7 @@ import {
 import { consumerTimedOut } from './consumer-timeout.js';
 import { senderSelected, validateExpiration } from './publish-checks.js';
 import { Confirms } from './confirms.js';
+import { messageTooLarge } from './message-size.js';
 import type { Session } from './session.js';
 import { requeueAll, Unacked, type Delivery } from './unacked.js';
 
@@ -88,10 +90,13 @@ export class Channel implements ReplyTarget {
   /** basic.consume from amq.rabbitmq.reply-to (direct-reply-to.ts); not one of `consumers` */
   private replyConsumer: ReplyConsumer | undefined;
   stats = { published: 0, delivered: 0, acked: 0 };
+  /** the user's permissions in this vhost, checked where RabbitMQ's channel checks them */
+  private readonly access: ChannelAccess;
 
   constructor(id: number, session: Session) {
     this.id = id;
     this.session = session;
+    this.access = new ChannelAccess(session.broker.access, session.user.name, session.vhost.name);
     this.unacked = new Unacked(session.consumerTimeoutMs, (ms) =>
       session.guard(id, () => this.close(consumerTimedOut(id, ms))),
     );
@@ -161,9 +166,7 @@ export class Channel implements ReplyTarget {
     p.decoded = decodeProperties(h.properties);
     if (h.bodySize > this.session.maxMessageSize) {
       this.pending = undefined;
-      throw preconditionFailed(
-        `message size ${h.bodySize} is larger than configured max size ${this.session.maxMessageSize}`,
-      );
+      throw messageTooLarge(h.bodySize, this.session.maxMessageSize);
     }
     // The properties slice points into the read buffer: copy it, it outlives this frame.
     p.properties = Buffer.from(h.properties);
@@ -218,6 +221,7 @@ export class Channel implements ReplyTarget {
         return;
 
       case 'exchange.declare': {
+        if (!m.passive) this.access.exchangeDeclare(vhost, m.exchange, m.arguments);
         vhost.declareExchange({
           name: m.exchange,
           type: m.type,
@@ -231,15 +235,20 @@ export class Channel implements ReplyTarget {
         return;
       }
       case 'exchange.delete':
+        // The default and amq.* exchanges are refused by the vhost before permissions, as in RabbitMQ.
+        if (m.exchange !== '' && !m.exchange.startsWith('amq.'))
+          this.access.configure('exchange', m.exchange);
         vhost.deleteExchange(m.exchange, m.ifUnused);
         if (!m.noWait) out.method(this.id, M.encodeExchangeDeleteOk, {});
         return;
       case 'exchange.bind':
+        this.access.bind(vhost, m.source, 'exchange', m.destination, m.routingKey);
         vhost.exchange(m.source);
         vhost.bind(m.source, vhost.exchange(m.destination), m.routingKey, m.arguments);
         if (!m.noWait) out.method(this.id, M.encodeExchangeBindOk, {});
         return;
       case 'exchange.unbind': {
+        this.access.bind(vhost, m.source, 'exchange', m.destination, m.routingKey);
         const dest = vhost.exchanges.get(m.destination === 'amq.default' ? '' : m.destination);
         if (dest) vhost.unbind(m.source, dest, m.routingKey, m.arguments);
         if (!m.noWait) out.method(this.id, M.encodeExchangeUnbindOk, {});
@@ -256,6 +265,7 @@ export class Channel implements ReplyTarget {
           return;
         }
         const name = m.queue === '' ? VHost.generateQueueName() : m.queue;
+        if (!m.passive || m.queue === '') this.access.queueDeclare(vhost, name, m.queue === '', m.arguments);
         const q = vhost.declareQueue(
           {
             name,
@@ -279,26 +289,31 @@ export class Channel implements ReplyTarget {
         return;
       }
       case 'queue.bind': {
-        const q = vhost.queue(this.queueName(m.queue), this.session);
-        const key = m.queue === '' && m.routingKey === '' ? q.name : m.routingKey;
+        const name = this.queueName(m.queue);
+        const key = m.queue === '' && m.routingKey === '' ? name : m.routingKey;
+        this.access.bind(vhost, m.exchange, 'queue', name, key);
+        const q = vhost.queue(name, this.session);
         vhost.bind(m.exchange, q, key, m.arguments);
         if (!m.noWait) out.method(this.id, M.encodeQueueBindOk, {});
         return;
       }
       case 'queue.unbind': {
         // Unbinding a missing queue is not an error in RabbitMQ; another connection's exclusive one is.
+        this.access.bind(vhost, m.exchange, 'queue', this.queueName(m.queue), m.routingKey);
         const q = vhost.queues.get(this.queueName(m.queue));
         if (q) vhost.unbind(m.exchange, vhost.queue(q.name, this.session), m.routingKey, m.arguments);
         out.method(this.id, M.encodeQueueUnbindOk, {});
         return;
       }
       case 'queue.purge': {
+        this.access.read('queue', this.queueName(m.queue));
         const q = vhost.queue(this.queueName(m.queue), this.session);
         const n = q.purge();
         if (!m.noWait) out.method(this.id, M.encodeQueuePurgeOk, { messageCount: n });
         return;
       }
       case 'queue.delete': {
+        this.access.configure('queue', this.queueName(m.queue));
         const n = vhost.deleteQueue(this.queueName(m.queue), this.session, m.ifUnused, m.ifEmpty);
         if (!m.noWait) out.method(this.id, M.encodeQueueDeleteOk, { messageCount: n });
         return;
@@ -330,10 +345,13 @@ export class Channel implements ReplyTarget {
       }
       case 'basic.publish': {
         if (m.immediate) throw notImplemented('immediate=true');
+        // RabbitMQ's order: write permission (even on a missing exchange), lookup, internal, topic.
+        const grant = this.access.publish(m.exchange);
         const ex = vhost.exchange(m.exchange);
         if (ex.internal) {
           throw accessRefused(`cannot publish to internal exchange '${m.exchange}' in vhost '${vhost.name}'`);
         }
+        this.access.publishTopic(grant, ex, m.routingKey);
         this.pending = {
           exchange: ex,
           routingKey: m.routingKey,
@@ -461,7 +479,8 @@ export class Channel implements ReplyTarget {
     if (p.decoded?.replyTo === REPLY_QUEUE) msg = withReplyAddress(msg, this.replyConsumer);
     if (msg.has(M.BASIC_PROPERTY_FLAG.userId)) {
       const uid = msg.properties.userId;
-      if (uid !== this.session.user.name) {
+      // A user tagged `impersonator` may publish on behalf of others, as in RabbitMQ.
+      if (uid !== this.session.user.name && !this.session.user.tags.includes('impersonator')) {
         throw preconditionFailed(
           `user_id property set to '${String(uid)}' but authenticated user was '${this.session.user.name}'`,
         );
@@ -544,13 +563,15 @@ export class Channel implements ReplyTarget {
   private consume(m: M.BasicConsume): void {
     const vhost = this.session.vhost;
     const name = this.queueName(m.queue);
-    // amq.rabbitmq.reply-to is no queue: undefined here means a direct reply-to consumer.
-    const q = name === REPLY_QUEUE ? undefined : vhost.queue(name, this.session);
     const tag =
       m.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}` : m.consumerTag;
     if (this.consumers.has(tag)) {
       throw new AmqpError(ReplyCode.NotAllowed, `attempt to reuse consumer tag '${tag}'`);
     }
+    // amq.rabbitmq.reply-to is no queue (and needs no permission, as in RabbitMQ): undefined here
+    // means a direct reply-to consumer.
+    if (name !== REPLY_QUEUE) this.access.read('queue', name);
+    const q = name === REPLY_QUEUE ? undefined : vhost.queue(name, this.session);
     if (!q) {
       this.replyConsumer = startReplyConsumer(this.session.broker, this.replyConsumer, this, tag, m.noAck);
       if (!m.noWait) this.session.out.method(this.id, M.encodeBasicConsumeOk, { consumerTag: tag });
@@ -608,6 +629,7 @@ export class Channel implements ReplyTarget {
   }
 
   private get(queueName: string, noAck: boolean): void {
+    this.access.read('queue', this.queueName(queueName));
     const q = this.session.vhost.queue(this.queueName(queueName), this.session);
     if (!q.headReady()) {
       // The message is on disk only: park this channel's frames until it has been read back, so

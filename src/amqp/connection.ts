@@ -8,6 +8,7 @@
  * close-ok is awaited (and the socket is cut if it does not come within CLOSE_TIMEOUT_MS).
  */
 import type { Socket } from 'node:net';
+import { checkChannelOpen, checkConnectionOpen } from '../auth/open-checks.js';
 import type { Broker, ConnectionInfo, User } from '../core/broker.js';
 import type { VHost } from '../core/vhost.js';
 import type { Logger } from '../log.js';
@@ -28,9 +29,12 @@ import { Channel } from './channel.js';
 import { directReplyTo } from './direct-reply-to.js';
 import { Outbox } from './outbox.js';
 import { PUBLISH_BUDGET, yieldTurn, type Yielder } from './read-fairness.js';
-import { MECHANISMS, parseCredentials } from './sasl.js';
+import { offeredMechanisms, saslLogin, type SaslConfig } from './sasl.js';
 import { serverProperties } from './server-properties.js';
+import { tuneRefusal } from './tune-limits.js';
 import type { Session } from './session.js';
+import { PublishThrottle, type ThrottleState } from '../alarms/publish-throttle.js';
+import { tlsSession, type TlsSession } from './tls-peer.js';
 
 export interface ConnectionLimits {
   frameMax: number;
@@ -40,6 +44,8 @@ export interface ConnectionLimits {
   maxMessageSize: number;
   /** an unacked delivery older than this closes its channel (406); undefined = off */
   consumerTimeoutMs: number | undefined;
+  /** mechanisms and EXTERNAL settings (sasl.ts) */
+  sasl: SaslConfig;
 }
 
 const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
@@ -56,6 +62,8 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   readonly peerHost: string;
   readonly peerPort: number;
   readonly connectedAt = Date.now();
+  /** the TLS session of an AMQPS connection; undefined on plain TCP */
+  readonly tls: TlsSession | undefined;
   private readonly socket: Socket;
   private readonly log: Logger;
   private readonly limits: ConnectionLimits;
@@ -80,6 +88,8 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   /** publishes completed during the current turn (see read-fairness.ts) */
   private publishes = 0;
   private yielding = false;
+  /** resource alarms: blocks this connection when it publishes during one (publish-throttle.ts) */
+  private readonly throttle: PublishThrottle;
 
   constructor(socket: Socket, broker: Broker, limits: ConnectionLimits, log: Logger) {
     this.id = broker.connectionId();
@@ -90,10 +100,25 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     this.channelMax = limits.channelMax;
     this.peerHost = socket.remoteAddress ?? '';
     this.peerPort = socket.remotePort ?? 0;
+    this.tls = tlsSession(socket);
     this.log = log.child({ connection: this.name });
     this.out = new Outbox(socket);
     this.out.frameMax = limits.frameMax;
     this.parser = new FrameParser(limits.frameMax);
+    this.throttle = new PublishThrottle(broker.alarms, {
+      stopReading: () => {
+        this.parser.stopped = true;
+        this.socket.pause();
+      },
+      resumeReading: () => {
+        this.lastRead = Date.now();
+        if (this.yielding) return; // the pending continueTurn resumes it
+        this.yielding = true;
+        yieldTurn(this);
+      },
+      sendBlocked: (reason) => this.out.method(0, M.encodeConnectionBlocked, { reason }),
+      sendUnblocked: () => this.out.method(0, M.encodeConnectionUnblocked, {}),
+    });
 
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -190,12 +215,14 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   continueTurn(): void {
     this.yielding = false;
     this.publishes = 0;
-    if (this.phase === 'closed' || this.socket.destroyed) return;
+    // A blocked connection stays paused until the alarms clear (publish-throttle.ts).
+    if (this.throttle.blocked || this.phase === 'closed' || this.socket.destroyed) return;
     try {
       if (this.parser.stopped) {
         this.parser.stopped = false;
         this.parser.resume(this);
       }
+      if (this.throttle.blocked) return;
       if (this.publishes > 0) {
         this.yielding = true;
         yieldTurn(this);
@@ -227,7 +254,7 @@ export class Connection implements Session, ConnectionInfo, Yielder {
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: serverProperties(this.broker.clusterName),
-      mechanisms: Buffer.from(MECHANISMS),
+      mechanisms: Buffer.from(offeredMechanisms(this.limits.sasl, this.tls !== undefined)),
       locales: Buffer.from('en_US'),
     });
     return all.subarray(8);
@@ -283,9 +310,11 @@ export class Connection implements Session, ConnectionInfo, Yielder {
       } else if (type === M.FRAME_HEADER) {
         if (!ch) throw channelError(`content header frame on channel ${channel}, which is not open`);
         ch.handleHeader(payload);
+        if (this.broker.alarms.active) this.throttle.publishReceived();
       } else if (type === M.FRAME_BODY) {
         if (!ch) throw channelError(`content body frame on channel ${channel}, which is not open`);
         ch.handleBody(payload);
+        if (this.broker.alarms.active) this.throttle.publishReceived();
       } else {
         throw frameError(`unknown frame type ${type}`);
       }
@@ -318,6 +347,7 @@ export class Connection implements Session, ConnectionInfo, Yielder {
         `number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`,
       );
     }
+    checkChannelOpen(this.broker, this.user.name);
     this.channels.set(id, new Channel(id, this));
     this.out.method(id, M.encodeChannelOpenOk, {});
   }
@@ -364,17 +394,27 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     const caps = (m.clientProperties['capabilities'] ?? {}) as FieldTable;
     this.consumerCancelNotify = caps['consumer_cancel_notify'] === true;
     this.authFailureClose = caps['authentication_failure_close'] === true;
+    this.throttle.notify = caps['connection.blocked'] === true;
     this.mechanism = m.mechanism;
-    const creds = parseCredentials(m.mechanism, m.response);
-    const user = creds && this.broker.authenticate(creds.username, creds.password);
+    const login = saslLogin(m.mechanism, m.response, this.limits.sasl, this.tls);
+    // EXTERNAL proved the identity with the certificate: the user only has to exist.
+    const user =
+      login.kind === 'password'
+        ? this.broker.authenticate(login.username, login.password)
+        : login.kind === 'external'
+          ? this.broker.users.get(login.username)
+          : undefined;
     const local = isLoopback(this.peerHost);
-    if (!creds || !user || (user.loopbackOnly && !local)) {
-      const why = !creds
-        ? `unsupported mechanism ${m.mechanism} or malformed response`
-        : !user
-          ? `invalid credentials for user '${creds.username}'`
-          : `user '${user.name}' can only connect via localhost`;
-      this.log.warn({ mechanism: m.mechanism }, `authentication failed: ${why}`);
+    if (login.kind === 'refused' || !user || (this.broker.isLoopbackOnly(user.name) && !local)) {
+      const why =
+        login.kind === 'refused'
+          ? login.reason
+          : !user
+            ? `invalid credentials for user '${login.username}'`
+            : `user '${user.name}' can only connect via localhost`;
+      // The user name and the peer (in the logger's connection name) are logged, never the password.
+      const who = login.kind === 'refused' ? {} : { user: login.username };
+      this.log.warn({ mechanism: m.mechanism, peer: this.peerHost, ...who }, `authentication failed: ${why}`);
       const err = new AmqpError(
         ReplyCode.AccessRefused,
         `Login was refused using authentication mechanism ${m.mechanism}. For details see the broker logfile.`,
@@ -394,12 +434,10 @@ export class Connection implements Session, ConnectionInfo, Yielder {
 
   private tuneOk(m: M.ConnectionTuneOk): void {
     const serverFrameMax = this.limits.frameMax;
-    if (m.frameMax !== 0 && m.frameMax < M.FRAME_MIN_SIZE) {
-      throw notAllowed(`frame_max=${m.frameMax} < ${M.FRAME_MIN_SIZE} min size`);
-    }
-    if (m.frameMax > serverFrameMax) throw notAllowed(`frame_max=${m.frameMax} > ${serverFrameMax} max size`);
-    if (m.channelMax > this.limits.channelMax) {
-      throw notAllowed(`channel_max=${m.channelMax} > ${this.limits.channelMax} max`);
+    const refused = tuneRefusal(this.limits, m);
+    if (refused) {
+      this.log.error(`failed to negotiate connection parameters: ${refused.text}`);
+      throw refused;
     }
     this.frameMax = m.frameMax === 0 ? serverFrameMax : m.frameMax;
     this.channelMax = m.channelMax === 0 ? this.limits.channelMax : m.channelMax;
@@ -410,8 +448,7 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   }
 
   private open(m: M.ConnectionOpen): void {
-    const vhost = this.broker.vhosts.get(m.virtualHost);
-    if (!vhost) throw notAllowed(`vhost ${m.virtualHost} not found`);
+    const vhost = checkConnectionOpen(this.broker, this.user.name, m.virtualHost);
     this.vhostValue = vhost;
     directReplyTo(this.broker).attach(vhost);
     this.phase = 'running';
@@ -432,7 +469,8 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     const ms = this.heartbeat * 1000;
     this.heartbeatTimer = setInterval(() => {
       const now = Date.now();
-      if (now - this.lastRead > 2 * ms) {
+      // RabbitMQ pauses this check while the connection is blocked: its input is deliberately unread.
+      if (now - this.lastRead > 2 * ms && !this.throttle.blocked) {
         this.log.warn(`missed heartbeats from client, timeout: ${this.heartbeat}s`);
         this.socket.destroy();
         return;
@@ -467,6 +505,8 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     this.log.info({ code: err.code }, `closing connection: ${err.replyText}`);
     this.cleanup();
     this.phase = 'closing';
+    // A blocked connection must read again, or the client's close-ok would never be seen.
+    this.throttle.release();
     this.out.method(0, M.encodeConnectionClose, {
       replyCode: err.code,
       replyText: err.replyText,
@@ -496,6 +536,7 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     this.channels.clear();
     if (this.vhostValue) this.vhostValue.dropOwner(this);
     this.broker.unregister(this.id);
+    this.throttle.forget();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.heartbeatTimer = undefined;
@@ -520,6 +561,11 @@ export class Connection implements Session, ConnectionInfo, Yielder {
 
   get mechanismName(): string {
     return this.mechanism;
+  }
+
+  /** running, blocking (an alarm is on, this one has not published since) or blocked */
+  get blockState(): ThrottleState {
+    return this.throttle.state;
   }
 }
 

@@ -1,20 +1,24 @@
 /**
  * The AMQP listener: accepts sockets and gives each a Connection. Tracks live sockets so that
- * shutdown can tell every client 320 CONNECTION_FORCED before the process exits.
+ * shutdown can tell every client 320 CONNECTION_FORCED before the process exits. Given node:tls
+ * options it is the AMQPS listener instead: TLS sockets then take the very same path once their
+ * handshake is done (tls-server.ts).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import type { TlsOptions } from 'node:tls';
 import type { Broker } from '../core/broker.js';
 import type { Logger } from '../log.js';
 import { ReplyCode } from '../protocol/errors.js';
 import { Connection, type ConnectionLimits } from './connection.js';
+import { createTlsListener } from './tls-server.js';
 
 export class AmqpServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<Socket>();
 
-  constructor(broker: Broker, limits: ConnectionLimits, log: Logger) {
-    this.server = createServer((socket) => {
+  constructor(broker: Broker, limits: ConnectionLimits, log: Logger, tls?: TlsOptions) {
+    const accept = (socket: Socket): void => {
       this.sockets.add(socket);
       const conn = new Connection(socket, broker, limits, log);
       this.connections.add(conn);
@@ -22,7 +26,8 @@ export class AmqpServer {
         this.sockets.delete(socket);
         this.connections.delete(conn);
       });
-    });
+    };
+    this.server = tls ? createTlsListener(tls, accept, log) : createServer(accept);
   }
 
   /** Listens on host:port; host undefined means every interface, IPv4 and IPv6. */

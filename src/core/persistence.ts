@@ -4,13 +4,19 @@
  * queue hooks for every queue, since any queue may page message bodies out to the store. Implemented by
  * src/store/durable.ts; absent when the broker runs in memory only.
  */
+import type { AuthPersistence } from '../auth/access-control.js';
 import type { Binding } from './binding.js';
 import type { DelayedExchange } from './exchange/delayed.js';
 import type { Exchange } from './exchange/exchange.js';
 import type { Policy } from './policy.js';
 import type { Queue } from './queue/queue.js';
+import type { VHost } from './vhost.js';
 
-export interface Persistence {
+export interface Persistence extends AuthPersistence {
+  /** a vhost was created, or its metadata or limits changed */
+  vhostPut(v: VHost): void;
+  /** a vhost was deleted (after its contents were); its permissions go with it */
+  vhostDeleted(name: string): void;
   exchangeDeclared(e: Exchange): void;
   /**
    * attaches the message store to any delayed exchange, for the messages it holds (before

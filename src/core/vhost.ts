@@ -24,6 +24,8 @@ import { type Policy, type PolicyInput, validatePolicy } from './policy.js';
 import { PolicyError } from './policy-error.js';
 import { PolicySet } from './policy-set.js';
 import { Queue, type QueueOwner } from './queue/queue.js';
+import { reached, type VhostLimits } from '../auth/limits.js';
+import { emptyMetadata, type VhostMetadata } from '../auth/vhost-metadata.js';
 
 export interface ExchangeDeclare {
   name: string;
@@ -71,6 +73,10 @@ export class VHost {
   persistence: Persistence | undefined;
   /** operator policies (set_policy), applied to this vhost's queues and exchanges */
   private readonly policySet = new PolicySet();
+  /** description, tags, default queue type (src/auth/vhost-metadata.ts) */
+  metadata: VhostMetadata = emptyMetadata();
+  /** set_vhost_limits: max-connections (checked on connection.open), max-queues (checked here) */
+  limits: VhostLimits = {};
 
   constructor(name: string, persistence?: Persistence) {
     this.name = name;
@@ -221,6 +227,11 @@ export class VHost {
       return existing;
     }
     validateQueueArguments(this.where('queue', name), d.arguments);
+    if (reached(this.limits['max-queues'], this.queues.size)) {
+      throw preconditionFailed(
+        `cannot declare queue '${name}': queue limit in vhost '${this.name}' (${this.limits['max-queues']}) is reached`,
+      );
+    }
     const q = new Queue(
       {
         name,
@@ -285,6 +296,25 @@ export class VHost {
   /** Deletes the exclusive queues of a connection that went away. */
   dropOwner(owner: QueueOwner): void {
     for (const q of [...this.queues.values()]) if (q.exclusiveOwner === owner) this.removeQueue(q);
+  }
+
+  /**
+   * The vhost is being deleted (Broker.deleteVhost): every queue with its messages, every exchange
+   * with what it holds, every binding and policy goes, storage told of each.
+   */
+  destroy(): void {
+    for (const q of [...this.queues.values()]) this.removeQueue(q);
+    for (const e of [...this.exchanges.values()]) {
+      if (e === this.defaultExchange || e.deleted) continue;
+      // The predeclared exchanges were never recorded: nothing to tell storage about them.
+      if (PREDECLARED.some(([n]) => n === e.name)) {
+        this.exchanges.delete(e.name);
+        e.deleted = true;
+        continue;
+      }
+      this.removeExchange(e);
+    }
+    for (const p of this.policies()) this.clearPolicy(p.name);
   }
 
   // ---------- policies ----------

@@ -13,6 +13,11 @@ export interface FrameSink {
 }
 
 const HEADER = 7;
+/**
+ * RabbitMQ lets a frame exceed frame_max by up to 8 bytes (its FRAME_SIZE_FUDGE): clients often
+ * count the header and end octet wrong, so a payload of frame_max itself is still accepted.
+ */
+const FUDGE = 8;
 
 export class FrameParser {
   /** Largest frame accepted, header and end octet included (the negotiated frame_max). */
@@ -95,13 +100,15 @@ export class FrameParser {
     if (this.pendingBytes > 0) this.push(Buffer.alloc(0), sink);
   }
 
-  /** Whole frame length (header + payload + end octet), checked against frame_max. */
+  /** Whole frame length (header + payload + end octet), checked against frame_max (plus FUDGE). */
   private frameSize(buf: Buffer, pos: number): number {
     const payload = buf.readUInt32BE(pos + 3);
     const size = payload + HEADER + 1;
-    if (size > this.frameMax) {
+    if (size > this.frameMax + FUDGE) {
       this.framing = true;
-      throw frameError(`frame size ${size} exceeds the negotiated frame_max of ${this.frameMax}`);
+      // RabbitMQ's wording: the frame type, no payload octets (none were read), and the limit.
+      const limit = this.frameMax - HEADER - 1;
+      throw frameError(`type ${buf[pos]}, all octets = <<>>: {frame_too_large,${payload},${limit}}`);
     }
     return size;
   }

@@ -1,6 +1,6 @@
 /**
- * The definitions store: durable vhosts, policies, exchanges, queues and bindings, as an append-only log of
- * changes (`definitions.log`), one line per change: `<crc32 hex> <json>`.
+ * The definitions store: durable vhosts, users, permissions, policies, exchanges, queues and bindings,
+ * as an append-only log of changes (`definitions.log`), one line per change: `<crc32 hex> <json>`.
  *
  * Crash story. Each change is written with a synchronous write() before the client is answered, so
  * it survives a kill -9 the moment declare-ok is sent (the page cache outlives the process); an
@@ -74,12 +74,53 @@ export interface PolicyDef {
   definition: Record<string, unknown>;
 }
 
-// Lines of a kind an older Warren did not write (`policy`) are simply absent from its logs, so
-// adding one keeps those logs readable without a format bump.
+/** A vhost as stored; `def` is absent in logs written before vhost metadata and limits existed. */
+export interface VhostDef {
+  name: string;
+  description?: string;
+  tags?: string[];
+  defaultQueueType?: string;
+  /** set_vhost_limits, as given (max-connections, max-queues) */
+  limits?: Record<string, number>;
+}
+
+/** A user as stored: the password hash in RabbitMQ's format (base64 salt ++ digest, "" = none). */
+export interface UserDef {
+  name: string;
+  passwordHash: string;
+  hashingAlgorithm: string;
+  tags: string[];
+  limits: Record<string, number>;
+}
+
+export interface PermissionDef {
+  user: string;
+  vhost: string;
+  configure: string;
+  write: string;
+  read: string;
+}
+
+export interface TopicPermissionDef {
+  user: string;
+  vhost: string;
+  exchange: string;
+  write: string;
+  read: string;
+}
+
+// Lines of a kind an older Warren did not write (`policy`, `user`...) are simply absent from its logs,
+// so adding one keeps those logs readable without a format bump.
 type Change =
   | { op: 'format'; version: number }
-  | { op: 'vhost'; name: string }
+  | { op: 'vhost'; name: string; def?: VhostDef }
   | { op: 'vhost-'; name: string }
+  | { op: 'user'; def: UserDef }
+  | { op: 'user-'; name: string }
+  | { op: 'permission'; def: PermissionDef }
+  | { op: 'permission-'; user: string; vhost: string }
+  | { op: 'topic-permission'; def: TopicPermissionDef }
+  | { op: 'topic-permission-'; user: string; vhost: string; exchange: string }
   | { op: 'exchange'; def: Omit<ExchangeDef, 'arguments'> & { arguments: string } }
   | { op: 'exchange-'; vhost: string; name: string }
   | { op: 'queue'; def: Omit<QueueDef, 'arguments'> & { arguments: string } }
@@ -111,7 +152,10 @@ const bindingKey = (b: BindingDef | (Omit<BindingDef, 'arguments'> & { arguments
   );
 
 export interface DefinitionsState {
-  vhosts: string[];
+  vhosts: VhostDef[];
+  users: UserDef[];
+  permissions: PermissionDef[];
+  topicPermissions: TopicPermissionDef[];
   exchanges: ExchangeDef[];
   queues: QueueDef[];
   bindings: BindingDef[];
@@ -133,7 +177,10 @@ export class DefinitionsStore {
 
   /** Reads and compacts the log. Call once before any change. */
   open(): DefinitionsState {
-    const vhosts = new Set<string>();
+    const vhosts = new Map<string, Change & { op: 'vhost' }>();
+    const users = new Map<string, Change & { op: 'user' }>();
+    const permissions = new Map<string, Change & { op: 'permission' }>();
+    const topicPermissions = new Map<string, Change & { op: 'topic-permission' }>();
     const exchanges = new Map<string, Change & { op: 'exchange' }>();
     const queues = new Map<string, Change & { op: 'queue' }>();
     const bindings = new Map<string, Change & { op: 'binding' }>();
@@ -159,10 +206,34 @@ export class DefinitionsStore {
             }
             break;
           case 'vhost':
-            vhosts.add(c.name);
+            vhosts.set(c.name, c);
             break;
           case 'vhost-':
+            // Everything in the vhost goes with it (its deletes were logged before this line, but a
+            // binding between predeclared exchanges, say, never gets one of its own).
             vhosts.delete(c.name);
+            for (const m of [exchanges, queues, bindings, policies, permissions, topicPermissions])
+              for (const [k, v] of m) if (v.def.vhost === c.name) m.delete(k);
+            break;
+          case 'user':
+            users.set(c.def.name, c);
+            break;
+          case 'user-':
+            users.delete(c.name);
+            for (const m of [permissions, topicPermissions])
+              for (const [k, v] of m) if (v.def.user === c.name) m.delete(k);
+            break;
+          case 'permission':
+            permissions.set(key(c.def.vhost, c.def.user), c);
+            break;
+          case 'permission-':
+            permissions.delete(key(c.vhost, c.user));
+            break;
+          case 'topic-permission':
+            topicPermissions.set(key(c.def.vhost, c.def.user, c.def.exchange), c);
+            break;
+          case 'topic-permission-':
+            topicPermissions.delete(key(c.vhost, c.user, c.exchange));
             break;
           case 'exchange':
             exchanges.set(key(c.def.vhost, c.def.name), c);
@@ -196,7 +267,10 @@ export class DefinitionsStore {
     // Compact: rewrite the live state as a fresh log and swap it in atomically.
     const live: Change[] = [
       { op: 'format', version: DEFINITIONS_FORMAT },
-      ...[...vhosts].map((name): Change => ({ op: 'vhost', name })),
+      ...vhosts.values(),
+      ...users.values(),
+      ...permissions.values(),
+      ...topicPermissions.values(),
       ...policies.values(),
       ...exchanges.values(),
       ...queues.values(),
@@ -210,7 +284,10 @@ export class DefinitionsStore {
     renameSync(tmp, this.path);
     this.fd = openSync(this.path, 'a');
     return {
-      vhosts: [...vhosts],
+      vhosts: [...vhosts.values()].map((c) => c.def ?? { name: c.name }),
+      users: [...users.values()].map((c) => c.def),
+      permissions: [...permissions.values()].map((c) => c.def),
+      topicPermissions: [...topicPermissions.values()].map((c) => c.def),
       exchanges: [...exchanges.values()].map((c) => ({ ...c.def, arguments: decodeTable(c.def.arguments) })),
       queues: [...queues.values()].map((c) => ({ ...c.def, arguments: decodeTable(c.def.arguments) })),
       bindings: [...bindings.values()].map((c) => ({ ...c.def, arguments: decodeTable(c.def.arguments) })),
@@ -223,8 +300,8 @@ export class DefinitionsStore {
     return this.nextQueueId++;
   }
 
-  putVhost(name: string): void {
-    this.write({ op: 'vhost', name });
+  putVhost(def: VhostDef): void {
+    this.write({ op: 'vhost', name: def.name, def });
   }
   deleteVhost(name: string): void {
     this.write({ op: 'vhost-', name });
@@ -246,6 +323,25 @@ export class DefinitionsStore {
   }
   deleteBinding(def: BindingDef): void {
     this.write({ op: 'binding-', def: { ...def, arguments: encodeTable(def.arguments) } });
+  }
+
+  putUser(def: UserDef): void {
+    this.write({ op: 'user', def });
+  }
+  deleteUser(name: string): void {
+    this.write({ op: 'user-', name });
+  }
+  putPermission(def: PermissionDef): void {
+    this.write({ op: 'permission', def });
+  }
+  deletePermission(user: string, vhost: string): void {
+    this.write({ op: 'permission-', user, vhost });
+  }
+  putTopicPermission(def: TopicPermissionDef): void {
+    this.write({ op: 'topic-permission', def });
+  }
+  deleteTopicPermission(user: string, vhost: string, exchange: string): void {
+    this.write({ op: 'topic-permission-', user, vhost, exchange });
   }
 
   putPolicy(def: PolicyDef): void {

@@ -1,8 +1,11 @@
 /**
  * Durable storage for a broker: the Persistence hooks the core calls (definitions to the definitions
  * log, durable queues attached to the message store), and recovery at startup, which rebuilds vhosts,
- * exchanges, queues and bindings and then refills each durable queue from the message store.
+ * users and permissions (auth-recovery.ts), exchanges, queues and bindings and then refills each
+ * durable queue from the message store.
  */
+import type { Permission, TopicPermission } from '../auth/permissions.js';
+import type { User } from '../auth/user.js';
 import type { Binding } from '../core/binding.js';
 import type { Broker } from '../core/broker.js';
 import { DelayedExchange } from '../core/exchange/delayed.js';
@@ -11,9 +14,18 @@ import { Message } from '../core/message.js';
 import type { Persistence } from '../core/persistence.js';
 import type { Policy } from '../core/policy.js';
 import type { Queue } from '../core/queue/queue.js';
+import type { VHost } from '../core/vhost.js';
 import type { MemoryBudget } from '../core/queue/entry.js';
 import { DEFAULT_BUDGET_BYTES, DEFAULT_MAX_LOADED } from '../core/queue/pager.js';
 import type { Logger } from '../log.js';
+import {
+  permissionDef,
+  restoreAccess,
+  restoreVhostLimits,
+  topicPermissionDef,
+  userDef,
+  vhostDef,
+} from './auth-recovery.js';
 import type { DefinitionsStore } from './definitions.js';
 import type { MessageStore } from './message-store.js';
 
@@ -130,6 +142,38 @@ export class DurableStorage implements Persistence {
     this.defs.deletePolicy(vhost, name);
   }
 
+  vhostPut(v: VHost): void {
+    this.defs.putVhost(vhostDef(v));
+  }
+
+  vhostDeleted(name: string): void {
+    this.defs.deleteVhost(name);
+  }
+
+  userPut(u: User): void {
+    this.defs.putUser(userDef(u));
+  }
+
+  userDeleted(name: string): void {
+    this.defs.deleteUser(name);
+  }
+
+  permissionSet(p: Permission): void {
+    this.defs.putPermission(permissionDef(p));
+  }
+
+  permissionCleared(user: string, vhost: string): void {
+    this.defs.deletePermission(user, vhost);
+  }
+
+  topicPermissionSet(p: TopicPermission): void {
+    this.defs.putTopicPermission(topicPermissionDef(p));
+  }
+
+  topicPermissionCleared(user: string, vhost: string, exchange: string): void {
+    this.defs.deleteTopicPermission(user, vhost, exchange);
+  }
+
   /**
    * Rebuilds the broker's durable state. The hooks are detached while it runs so recovered entities
    * are not written back to the log they came from.
@@ -138,18 +182,21 @@ export class DurableStorage implements Persistence {
     const started = Date.now();
     const state = this.defs.open();
     for (const d of state.dropped) log.warn(d);
-    for (const name of state.vhosts) broker.addVhost(name);
+    // The broker's own hooks (users, vhosts) are detached too, for the whole replay.
+    broker.persistence = undefined;
     const detach = (): void => {
       for (const v of broker.vhosts.values()) v.persistence = undefined;
     };
     const reattach = (): void => {
       for (const v of broker.vhosts.values()) v.persistence = this;
+      broker.persistence = this;
     };
     const queuesById = new Map<number, Queue>();
     const delayedById = new Map<number, DelayedExchange>();
     this.broker = broker;
     detach();
     try {
+      restoreAccess(broker, state, log);
       // Policies first, so every exchange and queue declared below gets its policy on declare.
       for (const p of state.policies) {
         const v = broker.addVhost(p.vhost);
@@ -194,8 +241,14 @@ export class DurableStorage implements Persistence {
         if (!dest || !v.exchanges.has(b.source)) continue;
         v.bind(b.source, dest, b.routingKey, b.arguments);
       }
+      restoreVhostLimits(broker, state, log);
     } finally {
       reattach();
+    }
+    // Logs from before vhosts were recorded name them only through their contents: record them now.
+    const recorded = new Set(state.vhosts.map((d) => d.name));
+    for (const v of broker.vhosts.values()) {
+      if (!recorded.has(v.name) && !broker.isProvisionalVhost(v.name)) this.vhostPut(v);
     }
 
     const report = await this.store.open();
@@ -230,7 +283,7 @@ export class DurableStorage implements Persistence {
       }
     }
     log.info(
-      `recovered ${state.policies.length} policies, ${state.exchanges.length} exchanges, ${state.queues.length} queues, ${state.bindings.length} bindings and ${messages} messages in ${Date.now() - started} ms`,
+      `recovered ${state.vhosts.length} vhosts, ${state.users.length} users, ${state.policies.length} policies, ${state.exchanges.length} exchanges, ${state.queues.length} queues, ${state.bindings.length} bindings and ${messages} messages in ${Date.now() - started} ms`,
     );
   }
 
