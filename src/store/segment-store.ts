@@ -611,6 +611,7 @@ export class SegmentStore implements MessageStore {
       }
       await h.datasync();
     });
+    wb.recycle();
     this.stats.datasyncs++;
     this.stats.bytesWritten += wb.bytes;
     this.diskBytesOnDisk += wb.bytes;
