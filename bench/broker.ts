@@ -43,8 +43,10 @@ export interface WarrenChild {
   url: string;
   pid: number;
   port: number;
-  /** the temporary --data-dir (deleted by stop()) */
+  /** the --data-dir (deleted by stop() when startWarren made it) */
   dataDir: string;
+  /** milliseconds from spawning the process until a TCP connection to its port succeeded */
+  startedMs: number;
   /** stops Warren (SIGTERM, SIGKILL after 10 s) and deletes its data directory */
   stop(): Promise<void>;
 }
@@ -54,10 +56,11 @@ export interface WarrenChild {
  * turns SIGINT into process.exit), they are killed and their directories deleted on the way out,
  * so an interrupted backlog run does not leave a gigabyte behind in /tmp.
  */
-const live = new Set<{ child: ChildProcess; dataDir: string }>();
+const live = new Set<{ child: ChildProcess; dataDir: string | undefined }>();
 process.once('exit', () => {
   for (const w of live) {
     w.child.kill('SIGKILL');
+    if (w.dataDir === undefined) continue;
     try {
       rmSync(w.dataDir, { recursive: true, force: true });
     } catch {
@@ -77,21 +80,42 @@ function tail(child: ChildProcess, limit = 8192): () => string {
   return () => text;
 }
 
-export async function startWarren(options: { host?: string; timeoutMs?: number } = {}): Promise<WarrenChild> {
+export interface StartOptions {
+  host?: string;
+  timeoutMs?: number;
+  /** use this data directory (kept on stop) instead of a fresh temporary one (deleted on stop) */
+  dataDir?: string;
+  /** node flags for the broker process, e.g. --cpu-prof */
+  execArgv?: string[];
+  /** how often to try connecting while it starts (ms); small to time startup precisely */
+  pollMs?: number;
+  /** environment on top of the defaults below (e.g. WARREN_MGMT_PORT: 'none') */
+  env?: Record<string, string>;
+}
+
+export async function startWarren(options: StartOptions = {}): Promise<WarrenChild> {
   const host = options.host ?? '127.0.0.1';
   const timeoutMs = options.timeoutMs ?? 20000;
   if (!existsSync(WARREN_CLI))
     throw new Error(`${WARREN_CLI} does not exist: build Warren first (npm run build)`);
   const port = await freePort(host);
   // Same file system as /tmp/reference-rabbitmq on the reference machine, so fsync costs compare.
-  const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
-  const removeDataDir = (): void => rmSync(dataDir, { recursive: true, force: true });
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'warren-bench-'));
+  const removeDataDir = (): void => {
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  const spawnedAt = process.hrtime.bigint();
   const child = spawn(
     process.execPath,
-    [WARREN_CLI, '--port', String(port), '--host', host, '--data-dir', dataDir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    [...(options.execArgv ?? []), WARREN_CLI, '--port', String(port), '--host', host, '--data-dir', dataDir],
+    // Free HTTP ports (an environment variable, which an older WARREN_CLI build simply ignores).
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WARREN_MGMT_PORT: '0', WARREN_PROMETHEUS_PORT: '0', ...options.env },
+    },
   );
-  const entry = { child, dataDir };
+  const entry = { child, dataDir: ownDir ? dataDir : undefined };
   live.add(entry);
   const output = tail(child);
   let exited: string | undefined;
@@ -113,6 +137,7 @@ export async function startWarren(options: { host?: string; timeoutMs?: number }
       throw new Error(`warren exited during startup (${exited}):\n${output()}`);
     }
     if (await canConnect(host, port)) break;
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 50));
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       await exitPromise;
@@ -122,8 +147,8 @@ export async function startWarren(options: { host?: string; timeoutMs?: number }
         `warren did not accept connections on ${host}:${port} within ${timeoutMs} ms:\n${output()}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 50));
   }
+  const startedMs = Number(process.hrtime.bigint() - spawnedAt) / 1e6;
   if (child.pid === undefined) throw new Error('warren has no pid');
 
   return {
@@ -131,6 +156,7 @@ export async function startWarren(options: { host?: string; timeoutMs?: number }
     pid: child.pid,
     port,
     dataDir,
+    startedMs,
     async stop() {
       if (exited === undefined) {
         child.kill('SIGTERM');

@@ -19,11 +19,15 @@ import { Broker } from './core/broker.js';
 import { DelayedExchange } from './core/exchange/delayed.js';
 import { closeLogger, createLogger, type Logger, type LogLevel } from './log.js';
 import { VERSION } from './version.js';
+import { BrokerApi } from './embed/broker-api.js';
 import { openStorage } from './store/open.js';
 import { loadDefinitionsFile } from './definitions/load-file.js';
 import { DEFAULT_BUDGET_BYTES, DEFAULT_MAX_LOADED } from './core/queue/pager.js';
 import type { DurableStorage } from './store/durable.js';
 import type { TlsOptions } from 'node:tls';
+import { HttpListener } from './http/listener.js';
+import type { ListenerInfo, NodeContext } from './http/context.js';
+import { StatsSampler } from './stats/sampler.js';
 
 export interface WarrenOptions {
   /** interface to listen on; undefined = all interfaces, IPv4 and IPv6 */
@@ -95,6 +99,21 @@ export interface WarrenOptions {
    * from anywhere.
    */
   loopbackUsers: string[];
+  /**
+   * The management HTTP API and web UI (`management.tcp.port`); false = no management listener.
+   * Embedding rule: when `port` is 0 and this is not given, it is 0 too (a free port, see
+   * `managementUrl`), so tests and embedders starting many brokers on port 0 never collide.
+   */
+  managementPort: number | false;
+  /** interface of the management listener (`management.tcp.ip`); undefined = the same as `host` */
+  managementHost: string | undefined;
+  /**
+   * The Prometheus endpoint, `/metrics` (`prometheus.tcp.port`); false = none. Like managementPort,
+   * it is 0 when `port` is 0 and it is not given.
+   */
+  prometheusPort: number | false;
+  /** interface of the Prometheus listener (`prometheus.tcp.ip`); undefined = the same as `host` */
+  prometheusHost: string | undefined;
 }
 
 export const DEFAULTS: WarrenOptions = {
@@ -123,6 +142,10 @@ export const DEFAULTS: WarrenOptions = {
   defaultPass: 'guest',
   defaultVhost: '/',
   loopbackUsers: ['guest'],
+  managementPort: 15672,
+  managementHost: undefined,
+  prometheusPort: 15692,
+  prometheusHost: undefined,
 };
 
 /** A listen host as clients should dial it (wildcards become loopback, IPv6 gets brackets). */
@@ -131,13 +154,16 @@ function dialHost(host: string | undefined): string {
   return h.includes(':') ? `[${h}]` : h === '0.0.0.0' ? '127.0.0.1' : h;
 }
 
-function addressesOf(server: AmqpServer, host: string | undefined): string[] {
+function addressesOf(
+  server: { address(): { address: string; port: number } },
+  host: string | undefined,
+): string[] {
   const a = server.address();
   if (host === undefined) return [`0.0.0.0:${a.port}`, `[::]:${a.port}`];
   return [a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`];
 }
 
-export class Warren {
+export class Warren extends BrokerApi implements NodeContext {
   readonly broker: Broker;
   readonly options: WarrenOptions;
   readonly log: Logger;
@@ -146,9 +172,18 @@ export class Warren {
   private readonly amqps: AmqpServer | undefined;
   private readonly tlsHost: string | undefined;
   private storage: DurableStorage | undefined;
+  /** management API and web UI; undefined when managementPort is false */
+  private readonly management: HttpListener | undefined;
+  /** Prometheus /metrics; undefined when prometheusPort is false */
+  private readonly prometheus: HttpListener | undefined;
+  /** message rates for the management API and Prometheus (src/stats) */
+  readonly stats: StatsSampler;
+  /** when start() was called, ms since the epoch */
+  readonly startedAt = Date.now();
   private closed = false;
 
   private constructor(options: WarrenOptions, tls?: { host: string | undefined; node: TlsOptions }) {
+    super();
     this.options = options;
     this.log = createLogger(
       options.logLevel,
@@ -177,12 +212,31 @@ export class Warren {
     // One set of limits for both listeners: a connection behaves the same whatever its transport.
     this.amqps = tls && new AmqpServer(this.broker, limits, this.log, tls.node);
     this.tlsHost = tls?.host;
+    this.stats = new StatsSampler(this.broker);
+    // fastify and prom-client are imported on the first request (listener.ts says why).
+    if (options.managementPort !== false) {
+      this.management = new HttpListener(
+        async (server) => (await import('./http/management-app.js')).managementHandler(server, this),
+        this.log,
+        'management',
+      );
+    }
+    if (options.prometheusPort !== false) {
+      this.prometheus = new HttpListener(
+        async () => (await import('./http/prometheus-app.js')).prometheusHandler(this),
+        this.log,
+        'prometheus',
+      );
+    }
   }
 
   static async start(options: Partial<WarrenOptions> = {}): Promise<Warren> {
     const opts: WarrenOptions = { ...DEFAULTS };
     for (const [k, v] of Object.entries(options))
       if (v !== undefined) (opts as unknown as Record<string, unknown>)[k] = v;
+    // A broker on port 0 takes free HTTP ports too, unless told otherwise (see managementPort).
+    if (opts.port === 0 && options.managementPort === undefined) opts.managementPort = 0;
+    if (opts.port === 0 && options.prometheusPort === undefined) opts.prometheusPort = 0;
     checkSaslConfig(opts.authMechanisms, opts.sslCertLoginFrom);
     const t = opts.tls && tlsListenerOptions(opts.tls, opts.host);
     const w = new Warren(opts, t && { host: t.host, node: await nodeTlsOptions(t) });
@@ -207,15 +261,21 @@ export class Warren {
       await startMonitors(w.broker.alarms);
       if (opts.tcp) await w.amqp.listen(opts.port, opts.host);
       if (w.amqps && t) await w.amqps.listen(t.port, t.host);
+      if (w.management) await w.management.listen(opts.managementPort as number, w.managementHost);
+      if (w.prometheus) await w.prometheus.listen(opts.prometheusPort as number, w.prometheusHost);
     } catch (e) {
       stopMonitors(w.broker.alarms);
       if (opts.tcp) await w.amqp.close();
+      await Promise.all([w.amqps?.close(), w.management?.close(), w.prometheus?.close()]);
       await w.storage?.close();
       throw e;
     }
+    if (w.management || w.prometheus) w.stats.start();
     const on = [
       ...(opts.tcp ? [`AMQP on ${w.listenAddresses().join(', ')}`] : []),
       ...(w.amqps ? [`AMQPS on ${w.tlsListenAddresses().join(', ')}`] : []),
+      ...(w.management ? [`management on ${w.managementUrl}`] : []),
+      ...(w.prometheus ? [`Prometheus on ${w.prometheusUrl}/metrics`] : []),
     ];
     w.log.info(`Warren ${VERSION} ready: ${on.length > 0 ? on.join('; ') : 'no AMQP listener'}`);
     return w;
@@ -254,6 +314,67 @@ export class Warren {
     return `amqps://${this.credentials()}@${dialHost(this.tlsHost)}:${this.tlsPort}${this.vhostPath()}`;
   }
 
+  private get managementHost(): string | undefined {
+    return this.options.managementHost ?? this.options.host;
+  }
+
+  private get prometheusHost(): string | undefined {
+    return this.options.prometheusHost ?? this.options.host;
+  }
+
+  /** The management API's base URL, e.g. http://127.0.0.1:15672 (no trailing slash); throws when off. */
+  get managementUrl(): string {
+    if (!this.management) throw new Error('there is no management listener (managementPort: false)');
+    return `http://${dialHost(this.managementHost)}:${this.management.address().port}`;
+  }
+
+  /** The Prometheus listener's base URL (scrape `${prometheusUrl}/metrics`); throws when off. */
+  get prometheusUrl(): string {
+    if (!this.prometheus) throw new Error('there is no Prometheus listener (prometheusPort: false)');
+    return `http://${dialHost(this.prometheusHost)}:${this.prometheus.address().port}`;
+  }
+
+  /**
+   * Builds the management and Prometheus handlers now instead of on their first request (about
+   * 100 ms of fastify and schema compilation): the `warren` command does so once it is up.
+   */
+  async prepareHttp(): Promise<void> {
+    await Promise.all([this.management?.prepare(), this.prometheus?.prepare()]);
+  }
+
+  /** Where the management listener listens; empty when there is none. */
+  managementListenAddresses(): string[] {
+    return this.management ? addressesOf(this.management, this.managementHost) : [];
+  }
+
+  /** Where the Prometheus listener listens; empty when there is none. */
+  prometheusListenAddresses(): string[] {
+    return this.prometheus ? addressesOf(this.prometheus, this.prometheusHost) : [];
+  }
+
+  get dataDir(): string | undefined {
+    return this.options.dataDir;
+  }
+
+  get maxMessageSize(): number {
+    return effectiveMaxMessageSize(this.options.maxMessageSize);
+  }
+
+  /** Every listener as RabbitMQ's /api/overview lists them (one entry per address). */
+  listeners(): ListenerInfo[] {
+    const entries = (protocol: string, addresses: string[]): ListenerInfo[] =>
+      addresses.map((a) => {
+        const i = a.lastIndexOf(':');
+        return { protocol, ip_address: a.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(a.slice(i + 1)) };
+      });
+    return [
+      ...entries('amqp', this.listenAddresses()),
+      ...entries('amqp/ssl', this.tlsListenAddresses()),
+      ...entries('http', this.managementListenAddresses()),
+      ...entries('http/prometheus', this.prometheusListenAddresses()),
+    ];
+  }
+
   /** Where the plain listener listens; empty when it is off. */
   listenAddresses(): string[] {
     return this.options.tcp ? addressesOf(this.amqp, this.options.host) : [];
@@ -269,7 +390,13 @@ export class Warren {
     if (this.closed) return;
     this.closed = true;
     stopMonitors(this.broker.alarms);
-    await Promise.all([this.amqp.close(), this.amqps?.close()]);
+    this.stats.stop();
+    await Promise.all([
+      this.amqp.close(),
+      this.amqps?.close(),
+      this.management?.close(),
+      this.prometheus?.close(),
+    ]);
     // Queue timers (TTL, x-expires) must not fire into a closed store or keep a test process alive.
     for (const v of this.broker.vhosts.values()) {
       for (const q of v.queues.values()) q.stopTimers();

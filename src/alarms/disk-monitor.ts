@@ -55,6 +55,8 @@ export class DiskMonitor {
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
   private failing = false;
+  /** stores that found no space to write (ENOSPC): in alarm whatever statfs says, until they can again */
+  private readonly writeFailed = new Set<string>();
 
   constructor(alarms: ResourceAlarms, options: DiskMonitorOptions, log: Logger) {
     this.alarms = alarms;
@@ -100,6 +102,17 @@ export class DiskMonitor {
     await this.look();
   }
 
+  /**
+   * The stores report a write that failed for want of space (true) and their next successful write
+   * (false). A limit below what one write needs would otherwise let publishers run into a full disk.
+   */
+  noSpace(store: string, full: boolean): void {
+    if (this.writeFailed.has(store) === full) return;
+    if (full) this.writeFailed.add(store);
+    else this.writeFailed.delete(store);
+    void this.look();
+  }
+
   /** One look at free space, queued behind any look in flight. */
   look(): Promise<void> {
     // A look that threw must not stop the ones after it.
@@ -124,7 +137,8 @@ export class DiskMonitor {
     }
     if (this.stopped) return;
     const detail = `free disk space ${this.free} bytes, limit ${this.limitBytes} bytes`;
-    if (this.free < this.limitBytes) this.alarms.set('disk', detail);
+    if (this.writeFailed.size > 0) this.alarms.set('disk', `no space left to write; ${detail}`);
+    else if (this.free < this.limitBytes) this.alarms.set('disk', detail);
     else this.alarms.clear('disk', detail);
   }
 

@@ -48,14 +48,19 @@ export class ResourceAlarms {
   private readonly on = new Set<Resource>();
   private readonly blocked = new Set<Blockable>();
   private readonly events: EventEmitter;
+  private readonly changed: ((resource: Resource, active: boolean) => void) | undefined;
   /** set by Warren; silent until then */
   log: Logger | undefined;
   disk: DiskMonitor | undefined;
   memory: MemoryMonitor | undefined;
 
-  /** `events` (the Broker) gets 'alarm-set' and 'alarm-clear' with the resource. */
-  constructor(events: EventEmitter) {
+  /**
+   * `events` (the Broker) gets 'alarm-set' and 'alarm-clear' with the resource; `changed` is called
+   * on both as well (the Broker's typed 'alarm' event, src/core/events.ts).
+   */
+  constructor(events: EventEmitter, changed?: (resource: Resource, active: boolean) => void) {
     this.events = events;
+    this.changed = changed;
   }
 
   /** The resources in alarm now. */
@@ -77,6 +82,7 @@ export class ResourceAlarms {
       `${resource} resource limit alarm set (${detail}). Publishers will be blocked until this alarm clears`,
     );
     this.events.emit('alarm-set', resource);
+    this.changed?.(resource, true);
   }
 
   /** Called by a monitor when its resource is back within the limit. */
@@ -85,6 +91,7 @@ export class ResourceAlarms {
     this.active = this.on.size > 0;
     this.log?.warn({ resource, alarm: 'clear' }, `${resource} resource limit alarm cleared (${detail})`);
     this.events.emit('alarm-clear', resource);
+    this.changed?.(resource, false);
     if (this.active) return;
     const released = [...this.blocked];
     this.blocked.clear();

@@ -36,6 +36,10 @@ export class ChannelConsumer implements Consumer {
     return this.channel.session.id;
   }
 
+  get channelNumber(): number {
+    return this.channel.id;
+  }
+
   canTake(): boolean {
     if (this.noAck) return this.channel.canDeliver();
     if (this.prefetch > 0 && this.unacked >= this.prefetch) return false;

@@ -12,7 +12,6 @@ import { Message } from '../core/message.js';
 import type { Queue, QueueEntry } from '../core/queue/queue.js';
 import { VHost } from '../core/vhost.js';
 import type { Exchange } from '../core/exchange/exchange.js';
-import { DelayedExchange } from '../core/exchange/delayed.js';
 import type { MessageRef } from '../store/message-store.js';
 import {
   AmqpError,
@@ -29,7 +28,7 @@ import {
 import { decodeProperties, parseContentHeader } from '../protocol/content-header.js';
 import * as M from '../protocol/generated/methods.js';
 import { ChannelConsumer } from './channel-consumer.js';
-import { enqueueAll } from '../core/enqueue.js';
+import { publishMessage } from '../core/publish.js';
 import { withDeliveryCount } from './delivery-count.js';
 import {
   isReplyQueueName,
@@ -41,11 +40,13 @@ import {
   type ReplyTarget,
 } from './direct-reply-to.js';
 import { consumerTimedOut } from './consumer-timeout.js';
-import { senderSelected, validateExpiration } from './publish-checks.js';
+import { validateExpiration } from './publish-checks.js';
 import { Confirms } from './confirms.js';
 import { messageTooLarge } from './message-size.js';
 import type { Session } from './session.js';
 import { requeueAll, Unacked, type Delivery } from './unacked.js';
+import { ChannelCounters } from '../stats/counters.js';
+import type { ChannelInfo } from '../core/broker.js';
 
 type State = 'open' | 'closing';
 
@@ -57,8 +58,11 @@ interface PendingPublish {
   properties: Buffer | undefined;
   decoded: M.BasicProperties | undefined;
   bodySize: number;
-  /** body frames received so far; joined once complete (one frame: used as is, no copy) */
-  parts: Buffer[];
+  /**
+   * the body of a message that spans several body frames, allocated at its full size when the first
+   * of them arrives and filled in place (one copy per byte); a single-frame body is used as is
+   */
+  body: Buffer | undefined;
   received: number;
 }
 
@@ -68,7 +72,7 @@ type TxOp =
   | { kind: 'ack'; deliveries: Delivery[] }
   | { kind: 'reject'; deliveries: Delivery[]; requeue: boolean };
 
-export class Channel implements ReplyTarget {
+export class Channel implements ReplyTarget, ChannelInfo {
   readonly id: number;
   readonly session: Session;
   private state: State = 'open';
@@ -79,7 +83,7 @@ export class Channel implements ReplyTarget {
   /** basic.qos global=true: limit across the channel; 0 = none */
   private channelPrefetch = 0;
   /** basic.qos global=false: limit given to consumers created from now on */
-  private consumerPrefetch = 0;
+  private consumerQos = 0;
   private flowActive = true;
   private lastQueue = '';
   /** publisher confirms, once confirm.select was seen */
@@ -89,7 +93,8 @@ export class Channel implements ReplyTarget {
   private parked: (() => void)[] | undefined;
   /** basic.consume from amq.rabbitmq.reply-to (direct-reply-to.ts); not one of `consumers` */
   private replyConsumer: ReplyConsumer | undefined;
-  stats = { published: 0, delivered: 0, acked: 0 };
+  /** message_stats counters (src/stats) */
+  readonly stats = new ChannelCounters();
   /** the user's permissions in this vhost, checked where RabbitMQ's channel checks them */
   private readonly access: ChannelAccess;
 
@@ -115,7 +120,28 @@ export class Channel implements ReplyTarget {
   }
 
   get prefetchCount(): number {
-    return this.channelPrefetch || this.consumerPrefetch;
+    return this.channelPrefetch || this.consumerQos;
+  }
+
+  /** ChannelInfo, for listings */
+  get consumerPrefetch(): number {
+    return this.consumerQos;
+  }
+
+  get globalPrefetch(): number {
+    return this.channelPrefetch;
+  }
+
+  get unackedCount(): number {
+    return this.unacked.size;
+  }
+
+  get unconfirmedCount(): number {
+    return this.confirms?.outstanding ?? 0;
+  }
+
+  get consumerCount(): number {
+    return this.consumers.size + (this.replyConsumer ? 1 : 0);
   }
 
   // ---------- frames ----------
@@ -156,8 +182,9 @@ export class Channel implements ReplyTarget {
     }
     if (this.state === 'closing') return;
     const p = this.pending;
-    if (!p || p.properties !== undefined) {
-      throw unexpectedFrame('expected method frame, got non method frame instead');
+    if (!p) throw unexpectedFrame('expected method frame, got non method frame instead');
+    if (p.properties !== undefined) {
+      throw unexpectedFrame('expected content body, got non content body frame instead');
     }
     const h = parseContentHeader(payload);
     if (h.classId !== 60) throw frameError(`content header for class ${h.classId}, expected class 60`);
@@ -181,20 +208,24 @@ export class Channel implements ReplyTarget {
     }
     if (this.state === 'closing') return;
     const p = this.pending;
-    if (!p || p.properties === undefined) {
-      throw unexpectedFrame('expected method frame, got non method frame instead');
+    if (!p) throw unexpectedFrame('expected method frame, got non method frame instead');
+    if (p.properties === undefined) {
+      throw unexpectedFrame('expected content header for class 60, got non content header frame instead');
     }
     p.received += payload.length;
     if (p.received > p.bodySize) {
       throw frameError(`content body is larger than the ${p.bodySize} bytes its header announced`);
     }
-    if (p.received === p.bodySize && p.parts.length === 0) {
+    if (p.received === p.bodySize && p.body === undefined) {
       // Single body frame: keep the slice of the read buffer as the body (zero copy).
       this.completePublish(p, payload);
       return;
     }
-    p.parts.push(Buffer.from(payload));
-    if (p.received === p.bodySize) this.completePublish(p, Buffer.concat(p.parts, p.bodySize));
+    // Several frames: copy each into the whole body at once rather than keeping copies of the frames
+    // and joining them at the end (for 1 MiB bodies that halves the bytes copied and allocated).
+    p.body ??= Buffer.allocUnsafe(p.bodySize);
+    payload.copy(p.body, p.received - payload.length);
+    if (p.received === p.bodySize) this.completePublish(p, p.body);
   }
 
   // ---------- dispatch ----------
@@ -322,7 +353,7 @@ export class Channel implements ReplyTarget {
       case 'basic.qos':
         if (m.prefetchSize !== 0) throw notImplemented(`prefetch_size!=0 (${m.prefetchSize})`);
         if (m.global) this.channelPrefetch = m.prefetchCount;
-        else this.consumerPrefetch = m.prefetchCount;
+        else this.consumerQos = m.prefetchCount;
         out.method(this.id, M.encodeBasicQosOk, {});
         // A larger window may let waiting messages through now.
         this.resume();
@@ -359,7 +390,7 @@ export class Channel implements ReplyTarget {
           properties: undefined,
           decoded: undefined,
           bodySize: 0,
-          parts: [],
+          body: undefined,
           received: 0,
         };
         return;
@@ -399,7 +430,7 @@ export class Channel implements ReplyTarget {
           const args = { deliveryTag: seq, multiple };
           if (kind === 'ack') this.session.out.method(this.id, M.encodeBasicAck, args);
           else this.session.out.method(this.id, M.encodeBasicNack, { ...args, requeue: false });
-        });
+        }, this.stats);
         if (!m.nowait) out.method(this.id, M.encodeConfirmSelectOk, {});
         return;
       case 'tx.select':
@@ -487,7 +518,7 @@ export class Channel implements ReplyTarget {
       }
     }
     if (msg.has(M.BASIC_PROPERTY_FLAG.expiration)) validateExpiration(msg.properties.expiration);
-    this.stats.published++;
+    this.stats.publish++;
     this.session.published();
     if (this.tx) {
       this.tx.push({
@@ -503,41 +534,35 @@ export class Channel implements ReplyTarget {
   }
 
   private route(exchange: Exchange, routingKey: string, mandatory: boolean, published: Message): void {
-    // A delayed exchange holds a message with a positive x-delay instead of routing it now. It counts
-    // as routed (no basic.return, no alternate exchange): where it goes is decided when it is due.
-    if (exchange instanceof DelayedExchange && !exchange.deleted) {
-      const held = exchange.hold(published);
-      if (held) return this.confirmRouted(this.confirms?.next() ?? 0, true, held.ref);
+    let seq = 0;
+    if (this.confirms) {
+      seq = this.confirms.next();
+      this.stats.receivedConfirm++;
     }
-    const queues = new Set<Queue>();
-    const { msg, keys } = senderSelected(published);
-    const seq = this.confirms?.next() ?? 0;
-    if (!exchange.deleted) {
-      const vhost = this.session.vhost;
-      vhost.route(exchange, msg, routingKey, queues);
-      if (keys) for (const k of keys) vhost.route(exchange, msg, k, queues);
-    }
-    if (queues.size === 0) {
-      if (mandatory) {
-        this.session.out.method(this.id, M.encodeBasicReturn, {
-          replyCode: ReplyCode.NoRoute,
-          replyText: 'NO_ROUTE',
-          exchange: exchange.name,
-          routingKey,
-        });
-        this.session.out.content(this.id, 60, published.rawProperties, published.body);
-        if (this.confirms) {
-          // RabbitMQ sends the return and then that publish's own ack, not a batched one later.
-          this.confirms.ack(seq);
-          this.confirms.flush();
-        }
-        return;
-      }
-      this.confirms?.ack(seq);
+    const routed = publishMessage(this.session.vhost, exchange, routingKey, published);
+    if (routed) {
+      this.stats.routed++;
+      this.confirmRouted(seq, routed.accepted, routed.ref);
       return;
     }
-    const { accepted, ref } = enqueueAll(msg, queues);
-    this.confirmRouted(seq, accepted, ref);
+    if (mandatory) {
+      this.stats.returnUnroutable++;
+      this.session.out.method(this.id, M.encodeBasicReturn, {
+        replyCode: ReplyCode.NoRoute,
+        replyText: 'NO_ROUTE',
+        exchange: exchange.name,
+        routingKey,
+      });
+      this.session.out.content(this.id, 60, published.rawProperties, published.body);
+      if (this.confirms) {
+        // RabbitMQ sends the return and then that publish's own ack, not a batched one later.
+        this.confirms.ack(seq);
+        this.confirms.flush();
+      }
+      return;
+    }
+    this.stats.dropUnroutable++;
+    this.confirms?.ack(seq);
   }
 
   /** Nack if a queue refused the message; ack once its record is on disk if it was stored; else now. */
@@ -577,7 +602,7 @@ export class Channel implements ReplyTarget {
       if (!m.noWait) this.session.out.method(this.id, M.encodeBasicConsumeOk, { consumerTag: tag });
       return;
     }
-    const c = new ChannelConsumer(this, q, tag, m.noAck, m.exclusive, m.arguments, this.consumerPrefetch);
+    const c = new ChannelConsumer(this, q, tag, m.noAck, m.exclusive, m.arguments, this.consumerQos);
     q.addConsumer(c);
     this.consumers.set(tag, c);
     if (!m.noWait) this.session.out.method(this.id, M.encodeBasicConsumeOk, { consumerTag: tag });
@@ -606,7 +631,9 @@ export class Channel implements ReplyTarget {
       routingKey: msg.routingKey,
     });
     out.content(this.id, 60, propertiesFor(queue, entry, msg), msg.body);
-    this.stats.delivered++;
+    if (c.noAck) this.stats.deliverNoAck++;
+    else this.stats.deliver++;
+    if (entry.redelivered) this.stats.redeliver++;
   }
 
   /**
@@ -615,7 +642,8 @@ export class Channel implements ReplyTarget {
    * delivery gets the same tag.
    */
   deliverReply(consumerTag: string, msg: Message): void {
-    if (this.state !== 'open') return;
+    // A requester that stops reading cannot slow its repliers down: drop, as for a gone requester.
+    if (this.state !== 'open' || !this.session.acceptsReplies()) return;
     const out = this.session.out;
     out.method(this.id, M.encodeBasicDeliver, {
       consumerTag,
@@ -625,7 +653,7 @@ export class Channel implements ReplyTarget {
       routingKey: msg.routingKey,
     });
     out.content(this.id, 60, msg.rawProperties, msg.body);
-    this.stats.delivered++;
+    this.stats.deliverNoAck++;
   }
 
   private get(queueName: string, noAck: boolean): void {
@@ -648,6 +676,7 @@ export class Channel implements ReplyTarget {
     const entry = q.get(noAck);
     const msg = entry?.msg;
     if (!entry || !msg) {
+      this.stats.getEmpty++;
       out.method(this.id, M.encodeBasicGetEmpty, {});
       return;
     }
@@ -661,7 +690,10 @@ export class Channel implements ReplyTarget {
       messageCount: q.messageCount,
     });
     out.content(this.id, 60, propertiesFor(q, entry, msg), msg.body);
-    this.stats.delivered++;
+    this.session.answered();
+    if (noAck) this.stats.getNoAck++;
+    else this.stats.get++;
+    if (entry.redelivered) this.stats.redeliver++;
   }
 
   private releaseCredit(ds: Delivery[]): void {
@@ -675,7 +707,7 @@ export class Channel implements ReplyTarget {
   private settle(ds: Delivery[]): void {
     this.releaseCredit(ds);
     for (const d of ds) d.queue.settle(d.entry);
-    this.stats.acked += ds.length;
+    this.stats.ack += ds.length;
     this.resume();
   }
 

@@ -6,6 +6,7 @@
  * the end of the event-loop turn, consecutive acks folded into one `multiple` ack.
  */
 import { Deque } from '../core/deque.js';
+import type { ChannelCounters } from '../stats/counters.js';
 
 const PENDING = 0;
 const ACK = 1;
@@ -26,9 +27,17 @@ export class Confirms {
   private scheduled = false;
   private closed = false;
   private readonly send: ConfirmSender;
+  /** the channel's counters: `confirm` counts publishes acked */
+  private readonly counters: ChannelCounters | undefined;
 
-  constructor(send: ConfirmSender) {
+  constructor(send: ConfirmSender, counters?: ChannelCounters) {
     this.send = send;
+    this.counters = counters;
+  }
+
+  /** publishes not yet confirmed (or nacked) on the wire */
+  get outstanding(): number {
+    return this.nextSeq - 1 - this.sent;
   }
 
   /** Registers the next publish; returns its sequence number. */
@@ -88,6 +97,7 @@ export class Confirms {
 
   private emitAck(upTo: number): void {
     this.send('ack', upTo, upTo - this.sent > 1);
+    if (this.counters) this.counters.confirm += upTo - this.sent;
     this.sent = upTo;
   }
 

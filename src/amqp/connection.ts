@@ -35,6 +35,8 @@ import { tuneRefusal } from './tune-limits.js';
 import type { Session } from './session.js';
 import { PublishThrottle, type ThrottleState } from '../alarms/publish-throttle.js';
 import { tlsSession, type TlsSession } from './tls-peer.js';
+import { OUTPUT_HOLD_BYTES, REPLY_DROP_BYTES, STORE_HOLD_BYTES } from './input-hold.js';
+import { addCounters } from '../stats/counters.js';
 
 export interface ConnectionLimits {
   frameMax: number;
@@ -84,10 +86,14 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
+  /** bytes and socket reads received, for stats (recv_oct, recv_cnt) */
   bytesIn = 0;
+  reads = 0;
   /** publishes completed during the current turn (see read-fairness.ts) */
   private publishes = 0;
   private yielding = false;
+  /** not read until the socket drains: its unsent output passed OUTPUT_HOLD_BYTES (input-hold.ts) */
+  private heldForOutput = false;
   /** resource alarms: blocks this connection when it publishes during one (publish-throttle.ts) */
   private readonly throttle: PublishThrottle;
 
@@ -104,6 +110,7 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     this.log = log.child({ connection: this.name });
     this.out = new Outbox(socket);
     this.out.frameMax = limits.frameMax;
+    this.out.onRoom = () => this.onDrain();
     this.parser = new FrameParser(limits.frameMax);
     this.throttle = new PublishThrottle(broker.alarms, {
       stopReading: () => {
@@ -175,8 +182,39 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     return this.channels.values();
   }
 
+  /** ConnectionInfo: the channels, read-only */
+  channelInfos(): IterableIterator<Channel> {
+    return this.channels.values();
+  }
+
+  get bytesOut(): number {
+    return this.out.bytesOut;
+  }
+
+  get localHost(): string {
+    return this.socket.localAddress ?? '';
+  }
+
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+
+  get sendPending(): number {
+    return this.out.pending;
+  }
+
+  get writes(): number {
+    return this.out.writes;
+  }
+
   writable(): boolean {
-    return this.out.pending < WRITE_HIGH_WATER;
+    if (this.out.pending < WRITE_HIGH_WATER) return true;
+    this.out.waitingForRoom = true;
+    return false;
+  }
+
+  acceptsReplies(): boolean {
+    return this.out.pending < REPLY_DROP_BYTES;
   }
 
   // ---------- input ----------
@@ -184,6 +222,7 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   private onData(chunk: Buffer): void {
     this.lastRead = Date.now();
     this.bytesIn += chunk.length;
+    this.reads++;
     if (this.phase === 'closed') return;
     try {
       if (this.phase === 'header') {
@@ -204,9 +243,22 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     if (++this.publishes >= PUBLISH_BUDGET) this.parser.stopped = true;
   }
 
-  /** After a read: a connection that published gives up its socket until the turn ends. */
+  /**
+   * Channels call this after answering a basic.get: once the client's unread output passes
+   * OUTPUT_HOLD_BYTES, parsing stops for this turn (input-hold.ts), so a pipeline of gets from a client
+   * that does not read cannot move a whole queue into its outbox.
+   */
+  answered(): void {
+    if (this.out.pending >= OUTPUT_HOLD_BYTES) this.parser.stopped = true;
+  }
+
+  /**
+   * After a read: a connection that published, or whose parsing was stopped, or whose output is backed
+   * up, gives up its socket until the turn ends (continueTurn decides when it is read again).
+   */
   private endOfRead(): void {
-    if (this.publishes === 0 || this.yielding || this.phase === 'closed') return;
+    if (this.yielding || this.phase === 'closed') return;
+    if (this.publishes === 0 && !this.parser.stopped && this.out.pending < OUTPUT_HOLD_BYTES) return;
     this.yielding = true;
     this.socket.pause();
     yieldTurn(this);
@@ -217,13 +269,15 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     this.publishes = 0;
     // A blocked connection stays paused until the alarms clear (publish-throttle.ts).
     if (this.throttle.blocked || this.phase === 'closed' || this.socket.destroyed) return;
+    if (this.holdInput()) return;
     try {
       if (this.parser.stopped) {
         this.parser.stopped = false;
         this.parser.resume(this);
       }
       if (this.throttle.blocked) return;
-      if (this.publishes > 0) {
+      // Published again, or stopped again by answered(): the next turn decides (and may hold).
+      if (this.publishes > 0 || this.parser.stopped) {
         this.yielding = true;
         yieldTurn(this);
         return;
@@ -233,6 +287,31 @@ export class Connection implements Session, ConnectionInfo, Yielder {
       if (this.parser.failed) this.terminate();
     }
     this.socket.resume();
+  }
+
+  /**
+   * Keeps the socket unread while this client's output or the message store is backed up
+   * (input-hold.ts); true when held. Reading resumes from onDrain, or once the store has written what
+   * it held.
+   */
+  private holdInput(): boolean {
+    if (this.out.pending >= OUTPUT_HOLD_BYTES) {
+      this.heldForOutput = true;
+      return true;
+    }
+    const store = this.broker.store;
+    if (store !== undefined && store.bufferedBytes >= STORE_HOLD_BYTES) {
+      store.whenSynced(() => this.releaseInput());
+      return true;
+    }
+    return false;
+  }
+
+  /** A hold ended: continue at the end of this turn, unless something else resumes it already. */
+  private releaseInput(): void {
+    if (this.yielding || this.phase === 'closed') return;
+    this.yielding = true;
+    yieldTurn(this);
   }
 
   /** Consumes the 8-byte protocol header; returns whatever followed it in the same read. */
@@ -308,11 +387,12 @@ export class Connection implements Session, ConnectionInfo, Yielder {
           throw e;
         }
       } else if (type === M.FRAME_HEADER) {
-        if (!ch) throw channelError(`content header frame on channel ${channel}, which is not open`);
+        // RabbitMQ 3.10 answers content for a channel never opened like content without a publish.
+        if (!ch) throw unexpectedFrame('expected method frame, got non method frame instead');
         ch.handleHeader(payload);
         if (this.broker.alarms.active) this.throttle.publishReceived();
       } else if (type === M.FRAME_BODY) {
-        if (!ch) throw channelError(`content body frame on channel ${channel}, which is not open`);
+        if (!ch) throw unexpectedFrame('expected method frame, got non method frame instead');
         ch.handleBody(payload);
         if (this.broker.alarms.active) this.throttle.publishReceived();
       } else {
@@ -349,6 +429,7 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     }
     checkChannelOpen(this.broker, this.user.name);
     this.channels.set(id, new Channel(id, this));
+    this.broker.churn.channelCreated++;
     this.out.method(id, M.encodeChannelOpenOk, {});
   }
 
@@ -523,16 +604,35 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   }
 
   channelClosed(id: number): void {
+    const ch = this.channels.get(id);
+    if (!ch) return;
     this.channels.delete(id);
+    this.retire(ch);
+  }
+
+  /** A channel's counters go into its vhost's totals when it leaves the connection. */
+  private retire(ch: Channel): void {
+    this.broker.churn.channelClosed++;
+    if (this.vhostValue) addCounters(this.vhostValue.closedChannels, ch.stats);
   }
 
   private onDrain(): void {
+    this.out.waitingForRoom = false;
+    if (this.heldForOutput) {
+      // The client reads what we send: alive, even though its own frames (heartbeats) wait unread.
+      this.heldForOutput = false;
+      this.lastRead = Date.now();
+      this.releaseInput();
+    }
     for (const ch of this.channels.values()) ch.resume();
   }
 
   /** Releases channels and exclusive queues; idempotent. */
   private cleanup(): void {
-    for (const ch of this.channels.values()) ch.teardown();
+    for (const ch of this.channels.values()) {
+      ch.teardown();
+      this.retire(ch);
+    }
     this.channels.clear();
     if (this.vhostValue) this.vhostValue.dropOwner(this);
     this.broker.unregister(this.id);
@@ -549,7 +649,10 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.out.end();
     // end() waits for the peer; a hostile one may never answer, so cut it after a grace period.
-    setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS).unref();
+    // Kept in closeTimer so the socket's close clears it: a pending timer would hold this connection
+    // (and through it the whole broker) in memory for the grace period after every clean close.
+    this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
+    this.closeTimer.unref();
   }
 
   private onSocketClose(): void {
@@ -569,6 +672,6 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   }
 }
 
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   return host === '::1' || host.startsWith('127.') || host.startsWith('::ffff:127.');
 }

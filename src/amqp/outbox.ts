@@ -36,8 +36,17 @@ export class Outbox {
   private segmentBytes = 0;
   /** set once the socket is gone: further frames are dropped */
   closed = false;
-  /** bytes written to the socket in total, for stats */
+  /** bytes written to the socket in total, for stats (send_oct) */
   bytesOut = 0;
+  /** socket writes (flushes), for stats (send_cnt) */
+  writes = 0;
+  /**
+   * Set when deliveries were refused for want of room (pending over the connection's high water).
+   * Room comes back either with the socket's 'drain' or, when the kernel takes a whole flush at
+   * once (no 'drain' is emitted then), at the end of that flush, which calls onRoom.
+   */
+  waitingForRoom = false;
+  onRoom: (() => void) | undefined;
   /** when anything was last written, for heartbeats (ms since epoch) */
   lastWrite = Date.now();
   frameMax = 131072;
@@ -158,15 +167,27 @@ export class Outbox {
     if (segs.length === 0) return;
     this.segments = [];
     this.bytesOut += this.segmentBytes;
+    this.writes++;
     this.segmentBytes = 0;
     this.lastWrite = Date.now();
     if (segs.length === 1) {
       this.socket.write(segs[0] as Buffer);
-      return;
+    } else {
+      this.socket.cork();
+      for (const s of segs) this.socket.write(s);
+      this.socket.uncork();
     }
-    this.socket.cork();
-    for (const s of segs) this.socket.write(s);
-    this.socket.uncork();
+    // The kernel took everything at once: no 'drain' will come, so say here that there is room.
+    if (this.waitingForRoom && !this.socket.writableNeedDrain) this.roomMade();
+  }
+
+  /**
+   * Calls onRoom after the current flush pass (a microtask): what it writes must find this outbox
+   * no longer in the middle of being flushed.
+   */
+  private roomMade(): void {
+    this.waitingForRoom = false;
+    if (this.onRoom) queueMicrotask(this.onRoom);
   }
 
   /** Flushes now and then ends the socket once everything queued has been written. */

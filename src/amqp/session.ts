@@ -20,6 +20,10 @@ export interface Session extends QueueOwner {
   readonly consumerTimeoutMs: number | undefined;
   /** a publish completed: counts against this turn's budget (read-fairness.ts) */
   published(): void;
+  /** a basic.get was answered: past the output limit, parsing stops for this turn (input-hold.ts) */
+  answered(): void;
+  /** false once so much output waits unsent that direct replies to this client are dropped */
+  acceptsReplies(): boolean;
   /** false while the socket is backed up: stop delivering until it drains */
   writable(): boolean;
   /** closes the whole connection with a hard error */

@@ -3,7 +3,7 @@
  * `warren`: starts the broker. Flags override environment variables (WARREN_PORT, WARREN_HOST,
  * WARREN_DATA_DIR, WARREN_LOG_LEVEL, WARREN_CONSUMER_TIMEOUT, WARREN_DISK_FREE_LIMIT,
  * WARREN_VM_MEMORY_HIGH_WATERMARK, WARREN_TCP, WARREN_TLS_*, WARREN_SSL_CERT_LOGIN_FROM,
- * WARREN_DEFAULT_USER/_PASS/_VHOST), which
+ * WARREN_DEFAULT_USER/_PASS/_VHOST, WARREN_MGMT_PORT, WARREN_PROMETHEUS_PORT), which
  * override the config file (--config or WARREN_CONFIG_FILE, rabbitmq.conf syntax, docs/configuration.md),
  * which overrides the defaults. The AMQPS listener starts when both --tls-cert and --tls-key are given
  * (docs/tls.md).
@@ -24,6 +24,14 @@ import {
   type MemoryHighWatermark,
 } from '../alarms/limits.js';
 
+// `warren perf ...` is the benchmark client (src/perf, docs/benchmarks.md), not the broker.
+if (process.argv[2] === 'perf') {
+  const { perfMain } = await import('../perf/cli.js');
+  process.exit(
+    await perfMain(process.argv.slice(3), { out: (l) => console.log(l), err: (l) => console.error(l) }),
+  );
+}
+
 const env = process.env;
 // rabbitmq.conf (--config or WARREN_CONFIG_FILE): its values are the defaults of the options below.
 const config = loadCliConfig(process.argv.slice(2), env);
@@ -33,6 +41,11 @@ function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`not a port number: ${v}`);
   return n;
+}
+
+/** An HTTP listener's port, or `none` for no listener. */
+function httpPort(v: string): number | false {
+  return v === 'none' ? false : port(v);
 }
 
 function flag(name: string, fallback: boolean): boolean {
@@ -81,6 +94,18 @@ const program = new Command()
     '-H, --host <host>',
     'interface to listen on; default all, IPv4 and IPv6 (env WARREN_HOST)',
     env['WARREN_HOST'] ?? cfg.host,
+  )
+  .option(
+    '--mgmt-port <port>',
+    'management HTTP API and web UI port, none = off; default 15672, or 0 with --port 0 (env WARREN_MGMT_PORT)',
+    httpPort,
+    env['WARREN_MGMT_PORT'] ? httpPort(env['WARREN_MGMT_PORT']) : cfg.managementPort,
+  )
+  .option(
+    '--prometheus-port <port>',
+    'Prometheus /metrics port, none = off; default 15692, or 0 with --port 0 (env WARREN_PROMETHEUS_PORT)',
+    httpPort,
+    env['WARREN_PROMETHEUS_PORT'] ? httpPort(env['WARREN_PROMETHEUS_PORT']) : cfg.prometheusPort,
   )
   .option(
     '-d, --data-dir <dir>',
@@ -173,6 +198,8 @@ const program = new Command()
 const o = program.opts<{
   port: number;
   host?: string;
+  mgmtPort?: number | false;
+  prometheusPort?: number | false;
   dataDir: string;
   logLevel: string;
   consumerTimeout: number;
@@ -216,6 +243,9 @@ const broker = await Warren.start({
   ...cfg, // keys with no flag or environment variable (heartbeat, default_user, load_definitions, ...)
   port: o.port,
   host: o.host,
+  // Not given: Warren.start picks 15672 / 15692, or free ports when the AMQP port is 0.
+  ...(o.mgmtPort !== undefined && { managementPort: o.mgmtPort }),
+  ...(o.prometheusPort !== undefined && { prometheusPort: o.prometheusPort }),
   dataDir: o.dataDir,
   logLevel: o.logLevel as LogLevel,
   consumerTimeoutMs: o.consumerTimeout,
@@ -228,6 +258,8 @@ const broker = await Warren.start({
   defaultPass: o.defaultPass ?? DEFAULTS.defaultPass,
   defaultVhost: o.defaultVhost ?? DEFAULTS.defaultVhost,
 }).catch((e: unknown) => startupFailed(e));
+// The web UI's first page should not wait for the API to be built: build it now, in the background.
+broker.prepareHttp().catch((err: unknown) => broker.log.error({ err }, 'management API failed to start'));
 
 let stopping = false;
 const stop = (signal: string): void => {

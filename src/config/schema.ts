@@ -135,7 +135,9 @@ export const KEYS: KeySpec[] = [
 
   // ---------- plugins' ports ----------
   key('management.tcp.port', port, (c, v) => (c.options.managementPort = v)),
+  key('management.tcp.ip', text, (c, v) => (c.options.managementHost = v)),
   key('prometheus.tcp.port', port, (c, v) => (c.options.prometheusPort = v)),
+  key('prometheus.tcp.ip', text, (c, v) => (c.options.prometheusHost = v)),
 
   // ---------- definitions ----------
   key('load_definitions', readablePath, (c, v) => (c.loadDefinitions = v)),

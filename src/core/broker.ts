@@ -14,11 +14,13 @@ import type { Access, Permission, TopicPermission } from '../auth/permissions.js
 import type { User } from '../auth/user.js';
 import { emptyMetadata, mergeMetadata, type VhostMetadataInput } from '../auth/vhost-metadata.js';
 import { notAllowed, ReplyCode } from '../protocol/errors.js';
+import { BrokerEvents, type ConnectionEvent } from './events.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { Persistence } from './persistence.js';
 import type { Policy, PolicyInput } from './policy.js';
 import { PolicyError } from './policy-error.js';
 import { VHost } from './vhost.js';
+import { type ChannelCounters, ChurnCounters } from '../stats/counters.js';
 
 export type { User } from '../auth/user.js';
 
@@ -50,6 +52,27 @@ export interface ConnectionTls {
   readonly peerCertValidity: string | undefined;
 }
 
+/** An open channel as listings and statistics read it (the management API's /api/channels). */
+export interface ChannelInfo {
+  /** the channel number on its connection */
+  readonly id: number;
+  /** message_stats counters */
+  readonly stats: ChannelCounters;
+  /** basic.qos global=false: the prefetch given to new consumers; 0 = none */
+  readonly consumerPrefetch: number;
+  /** basic.qos global=true: the limit across the channel; 0 = none */
+  readonly globalPrefetch: number;
+  readonly confirmMode: boolean;
+  readonly txMode: boolean;
+  /** deliveries not yet acked */
+  readonly unackedCount: number;
+  /** publishes awaiting their confirm */
+  readonly unconfirmedCount: number;
+  readonly consumerCount: number;
+  /** true once the channel is closing (close sent, close-ok awaited) */
+  readonly closing: boolean;
+}
+
 /** What the broker knows of a live client connection, for listings and forced closes. */
 export interface ConnectionInfo {
   readonly id: number;
@@ -64,7 +87,39 @@ export interface ConnectionInfo {
   readonly tls?: ConnectionTls | undefined;
   /** RabbitMQ's `state` under resource alarms: running, blocking or blocked (src/alarms) */
   readonly blockState?: 'running' | 'blocking' | 'blocked';
+  /** when the socket was accepted, ms since the epoch */
+  readonly connectedAt: number;
+  /** negotiated in connection.tune-ok */
+  readonly frameMax: number;
+  readonly channelMax: number;
+  /** seconds; 0 = off */
+  readonly heartbeat: number;
+  /** the SASL mechanism the client logged in with */
+  readonly mechanismName: string;
+  /** traffic counters: recv_oct, recv_cnt, send_oct, send_cnt */
+  readonly bytesIn: number;
+  readonly reads: number;
+  readonly bytesOut: number;
+  readonly writes: number;
+  /** the broker's end of the socket */
+  readonly localHost: string;
+  readonly localPort: number;
+  /** bytes queued for the socket, not yet written (send_pend) */
+  readonly sendPending: number;
+  /** open channels, for listings */
+  channelInfos(): IterableIterator<ChannelInfo>;
   close(code: number, text: string): void;
+}
+
+function connectionEvent(c: ConnectionInfo): ConnectionEvent {
+  return {
+    id: c.id,
+    name: c.name,
+    user: c.userName,
+    vhost: c.vhostName,
+    peerHost: c.peerHost,
+    peerPort: c.peerPort,
+  };
 }
 
 export class Broker extends EventEmitter {
@@ -77,13 +132,19 @@ export class Broker extends EventEmitter {
   );
   /** RabbitMQ's loopback_users: these users may only connect from the local machine */
   loopbackUsers: ReadonlySet<string> = new Set(['guest']);
+  /** objects created and gone, for the management API's churn_rates (src/stats) */
+  readonly churn = new ChurnCounters();
   /** the default user and vhost, while they exist in memory only (see commitDefaults) */
   private provisional: DefaultAccess | undefined;
   private readonly index = new ConnectionIndex();
   private nextConnectionId = 1;
   clusterName = 'warren@localhost';
-  /** disk and memory alarms (src/alarms); emits 'alarm-set' / 'alarm-clear' on this broker */
-  readonly alarms = new ResourceAlarms(this);
+  /** control-plane events on this emitter and on diagnostics channels (src/core/events.ts) */
+  readonly events = new BrokerEvents(this);
+  /** disk and memory alarms (src/alarms); emits 'alarm-set' / 'alarm-clear' and 'alarm' on this broker */
+  readonly alarms = new ResourceAlarms(this, (resource, active) => {
+    if (this.events.wants('alarm')) this.events.emit('alarm', { resource, active });
+  });
   /** durable storage, when the broker has a data directory */
   persistence: Persistence | undefined;
   store: MessageStore | undefined;
@@ -96,7 +157,8 @@ export class Broker extends EventEmitter {
   constructor(defaults: DefaultAccess = DEFAULT_ACCESS) {
     super();
     this.provisional = defaults;
-    const v = new VHost(defaults.vhost);
+    const v = new VHost(defaults.vhost, undefined, this.events);
+    v.churn = this.churn;
     v.metadata.description = 'Default virtual host';
     this.vhosts.set(defaults.vhost, v);
     this.access.addUser(defaults.user, defaults.pass, ['administrator']);
@@ -145,8 +207,13 @@ export class Broker extends EventEmitter {
     let v = this.vhosts.get(name);
     const meta = mergeMetadata(v?.metadata ?? emptyMetadata(), metadata);
     if (!v) {
-      v = new VHost(name, this.persistence);
+      v = new VHost(name, this.persistence, this.events);
+      v.churn = this.churn;
       this.vhosts.set(name, v);
+      v.metadata = meta;
+      this.persistence?.vhostPut(v);
+      if (this.events.wants('vhost.created')) this.events.emit('vhost.created', { name });
+      return v;
     } else if (Object.keys(metadata).length === 0) return v;
     v.metadata = meta;
     this.persistence?.vhostPut(v);
@@ -167,6 +234,7 @@ export class Broker extends EventEmitter {
     v.destroy();
     this.access.vhostDeleted(name);
     this.persistence?.vhostDeleted(name);
+    if (this.events.wants('vhost.deleted')) this.events.emit('vhost.deleted', { name });
   }
 
   listVhosts(): VHost[] {
@@ -194,12 +262,17 @@ export class Broker extends EventEmitter {
 
   /** add_user; password undefined = none (EXTERNAL login only). Throws AuthError('user_exists'). */
   addUser(name: string, password: string | undefined, tags: unknown = []): User {
-    return this.access.addUser(name, password, tags);
+    const u = this.access.addUser(name, password, tags);
+    if (this.events.wants('user.created')) this.events.emit('user.created', { name });
+    return u;
   }
 
   /** Creates or updates a user as a definitions import or the HTTP API's PUT does. */
   putUser(input: UserInput): User {
-    return this.access.putUser(input);
+    const existed = this.access.users.has(input.name);
+    const u = this.access.putUser(input);
+    if (!existed && this.events.wants('user.created')) this.events.emit('user.created', { name: u.name });
+    return u;
   }
 
   /** delete_user: closes the user's connections (320, RabbitMQ's text) and drops its permissions. */
@@ -208,6 +281,7 @@ export class Broker extends EventEmitter {
     for (const c of [...this.index.ofUser(name)]) {
       c.close(ReplyCode.ConnectionForced, `user '${name}' is deleted`);
     }
+    if (this.events.wants('user.deleted')) this.events.emit('user.deleted', { name });
   }
 
   changePassword(name: string, password: string): void {
@@ -351,15 +425,19 @@ export class Broker extends EventEmitter {
 
   /** A connection completed connection.open (its user and vhost are known). */
   register(c: ConnectionInfo): void {
+    this.churn.connectionCreated++;
     this.connections.set(c.id, c);
     this.index.add(c);
+    if (this.events.wants('connection.created')) this.events.emit('connection.created', connectionEvent(c));
   }
 
   unregister(id: number): void {
     const c = this.connections.get(id);
     if (!c) return;
+    this.churn.connectionClosed++;
     this.connections.delete(id);
     this.index.remove(c);
+    if (this.events.wants('connection.closed')) this.events.emit('connection.closed', connectionEvent(c));
   }
 
   connectionsOfUser(user: string): ReadonlySet<ConnectionInfo> {

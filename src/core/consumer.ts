@@ -12,6 +12,10 @@ export interface Consumer {
   readonly arguments: Record<string, unknown>;
   /** connection that owns this consumer, for listings */
   readonly ownerId: number;
+  /** the channel number on that connection, for listings */
+  readonly channelNumber: number;
+  /** its prefetch limit (basic.qos global=false when it was created); 0 = none */
+  readonly prefetch: number;
   canTake(): boolean;
   /** hand over one message; the consumer tracks it until acked (unless noAck) */
   deliver(queue: Queue, entry: QueueEntry): void;

@@ -18,14 +18,17 @@ import { checkArgumentsEquivalent, validateQueueArguments } from './arguments.js
 import { routeDeadLetters } from './dead-letter-route.js';
 import { DefaultExchange } from './exchange/default.js';
 import { createExchange, DelayedExchange, type Exchange, isExchangeType } from './exchange/index.js';
+import type { BrokerEvents } from './events.js';
 import type { Message } from './message.js';
 import type { Persistence } from './persistence.js';
 import { type Policy, type PolicyInput, validatePolicy } from './policy.js';
 import { PolicyError } from './policy-error.js';
 import { PolicySet } from './policy-set.js';
 import { Queue, type QueueOwner } from './queue/queue.js';
+import type { Consumer } from './consumer.js';
 import { reached, type VhostLimits } from '../auth/limits.js';
 import { emptyMetadata, type VhostMetadata } from '../auth/vhost-metadata.js';
+import { ChannelCounters, ChurnCounters } from '../stats/counters.js';
 
 export interface ExchangeDeclare {
   name: string;
@@ -48,12 +51,16 @@ export interface QueueDeclare {
   arguments: FieldTable;
 }
 
-const PREDECLARED: [string, string][] = [
-  ['amq.direct', 'direct'],
-  ['amq.fanout', 'fanout'],
-  ['amq.topic', 'topic'],
-  ['amq.headers', 'headers'],
-  ['amq.match', 'headers'],
+/** name, type, internal: RabbitMQ's amq.* exchanges in every vhost */
+const PREDECLARED: [string, string, boolean][] = [
+  ['amq.direct', 'direct', false],
+  ['amq.fanout', 'fanout', false],
+  ['amq.topic', 'topic', false],
+  ['amq.headers', 'headers', false],
+  ['amq.match', 'headers', false],
+  // RabbitMQ's firehose tracer publishes here when tracing is on; Warren has no tracer, but tools and
+  // clients that look the exchange up (passive declare, the management API) find it as in RabbitMQ.
+  ['amq.rabbitmq.trace', 'topic', true],
 ];
 
 const defaultExchangeRefused = (): AmqpError =>
@@ -77,13 +84,24 @@ export class VHost {
   metadata: VhostMetadata = emptyMetadata();
   /** set_vhost_limits: max-connections (checked on connection.open), max-queues (checked here) */
   limits: VhostLimits = {};
+  /**
+   * message_stats of this vhost's channels that have closed; the vhost's totals are these plus its
+   * open channels' counters (src/stats/totals.ts), so counting a message touches the channel only.
+   */
+  readonly closedChannels = new ChannelCounters();
+  /** queue churn counters; the broker gives every vhost its own node-wide set */
+  churn = new ChurnCounters();
 
-  constructor(name: string, persistence?: Persistence) {
+  /** the broker's control-plane events (src/core/events.ts); undefined for a detached vhost */
+  private readonly events: BrokerEvents | undefined;
+
+  constructor(name: string, persistence?: Persistence, events?: BrokerEvents) {
     this.name = name;
     this.persistence = persistence;
+    this.events = events;
     this.defaultExchange = new DefaultExchange(name, (q) => this.queues.get(q));
     this.exchanges.set('', this.defaultExchange);
-    for (const [n, type] of PREDECLARED) {
+    for (const [n, type, internal] of PREDECLARED) {
       this.exchanges.set(
         n,
         createExchange(type, {
@@ -91,7 +109,7 @@ export class VHost {
           vhost: name,
           durable: true,
           autoDelete: false,
-          internal: false,
+          internal,
           arguments: {},
         }),
       );
@@ -143,6 +161,17 @@ export class VHost {
       this.persistence?.delayedExchangeCreated(ex);
     }
     if (ex.durable) this.persistence?.exchangeDeclared(ex);
+    if (this.events?.wants('exchange.declared')) {
+      this.events.emit('exchange.declared', {
+        vhost: this.name,
+        name: ex.name,
+        type: ex.type,
+        durable: ex.durable,
+        autoDelete: ex.autoDelete,
+        internal: ex.internal,
+        arguments: ex.arguments,
+      });
+    }
     return ex;
   }
 
@@ -183,6 +212,8 @@ export class VHost {
     for (const b of [...e.bindings]) this.dropBinding(b, false);
     for (const b of [...(this.inbound.get(e) ?? [])]) this.dropBinding(b, true);
     this.inbound.delete(e);
+    if (this.events?.wants('exchange.deleted'))
+      this.events.emit('exchange.deleted', { vhost: this.name, name: e.name });
   }
 
   // ---------- queues ----------
@@ -209,6 +240,7 @@ export class VHost {
 
   /** queue.declare; returns the queue (existing or new). */
   declareQueue(d: QueueDeclare, owner: QueueOwner | null): Queue {
+    this.churn.queueDeclared++;
     const name = d.name;
     const existing = this.queues.get(name);
     if (d.passive) {
@@ -245,12 +277,35 @@ export class VHost {
         autoDelete: (queue) => this.removeQueue(queue),
         expired: (queue) => this.removeQueue(queue),
         deadLetter: (queue, messages, reason) => routeDeadLetters(this, queue, messages, reason),
+        consumerChanged: (queue, consumer, added) => this.consumerChanged(queue, consumer, added),
       },
     );
     this.queues.set(name, q);
+    this.churn.queueCreated++;
     this.policySet.applyToQueue(q);
     this.persistence?.queueDeclared(q);
+    if (this.events?.wants('queue.declared')) {
+      this.events.emit('queue.declared', {
+        vhost: this.name,
+        name,
+        durable: q.durable,
+        exclusive: q.exclusiveOwner !== null,
+        autoDelete: q.autoDelete,
+        arguments: q.arguments,
+      });
+    }
     return q;
+  }
+
+  private consumerChanged(queue: Queue, consumer: Consumer, added: boolean): void {
+    const name = added ? 'consumer.created' : 'consumer.deleted';
+    if (!this.events?.wants(name)) return;
+    this.events.emit(name, {
+      vhost: this.name,
+      queue: queue.name,
+      consumerTag: consumer.tag,
+      connectionId: consumer.ownerId,
+    });
   }
 
   private checkQueueEquivalence(q: Queue, d: QueueDeclare): void {
@@ -287,10 +342,14 @@ export class VHost {
   removeQueue(q: Queue): number {
     if (q.deleted || this.queues.get(q.name) !== q) return 0;
     this.queues.delete(q.name);
+    this.churn.queueDeleted++;
     for (const b of [...(this.inbound.get(q) ?? [])]) this.dropBinding(b, true);
     this.inbound.delete(q);
     this.persistence?.queueDeleted(q);
-    return q.destroy();
+    const dropped = q.destroy();
+    if (this.events?.wants('queue.deleted'))
+      this.events.emit('queue.deleted', { vhost: this.name, name: q.name });
+    return dropped;
   }
 
   /** Deletes the exclusive queues of a connection that went away. */
@@ -325,6 +384,7 @@ export class VHost {
     this.policySet.put(p);
     this.persistence?.policySet(p);
     this.reapplyPolicies();
+    if (this.events?.wants('policy.set')) this.events.emit('policy.set', { vhost: this.name, name: p.name });
     return p;
   }
 
@@ -333,6 +393,7 @@ export class VHost {
     if (!this.policySet.delete(name)) throw new PolicyError('not_found', 'Parameter does not exist');
     this.persistence?.policyCleared(this.name, name);
     this.reapplyPolicies();
+    if (this.events?.wants('policy.cleared')) this.events.emit('policy.cleared', { vhost: this.name, name });
   }
 
   policy(name: string): Policy | undefined {
@@ -375,7 +436,20 @@ export class VHost {
       if (!set) this.inbound.set(destination, (set = new Set()));
       set.add(binding);
       if (ex.durable && destination.durable) this.persistence?.bound(binding);
+      this.bindingEvent('binding.created', binding);
     }
+  }
+
+  private bindingEvent(name: 'binding.created' | 'binding.deleted', b: Binding): void {
+    if (!this.events?.wants(name)) return;
+    this.events.emit(name, {
+      vhost: this.name,
+      source: b.source.name,
+      destination: b.destination.name,
+      destinationType: b.destination.destinationKind,
+      routingKey: b.routingKey,
+      arguments: b.arguments,
+    });
   }
 
   /** Unbinding something that is not bound, or from a missing exchange, is not an error (as in RabbitMQ). */
@@ -389,6 +463,7 @@ export class VHost {
     if (!b) return;
     this.inbound.get(destination)?.delete(b);
     if (ex.durable && destination.durable) this.persistence?.unbound(b);
+    this.bindingEvent('binding.deleted', b);
     if (ex.autoDelete && ex.bindingCount === 0) this.removeExchange(ex);
   }
 
@@ -396,6 +471,7 @@ export class VHost {
     if (removeFromSource) b.source.unbind(b.id);
     if (b.source.durable && b.destination.durable) this.persistence?.unbound(b);
     this.inbound.get(b.destination)?.delete(b);
+    this.bindingEvent('binding.deleted', b);
     const src = b.source;
     if (removeFromSource && src.autoDelete && src.bindingCount === 0 && !src.deleted)
       this.removeExchange(src);

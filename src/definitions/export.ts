@@ -6,7 +6,7 @@
  * default and amq.* exchanges (every vhost has them), bindings of the default exchange (implicit).
  * One difference: RabbitMQ leaves out internal exchanges too, yet keeps the bindings that use them,
  * so its own file cannot be imported back; Warren exports them, with `"internal": true`, which
- * RabbitMQ's importer reads.
+ * RabbitMQ's importer reads. `internal` is always written, as RabbitMQ writes it.
  */
 import type { Broker } from '../core/broker.js';
 import { policyToJson } from '../core/policy-json.js';
@@ -32,7 +32,7 @@ export function exportDefinitions(broker: Broker): DefinitionsJson {
           type: e.type,
           durable: e.durable,
           auto_delete: e.autoDelete,
-          ...(e.internal ? { internal: true } : {}),
+          internal: e.internal,
           arguments: tableToJson(e.arguments),
         });
       }

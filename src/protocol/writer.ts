@@ -130,8 +130,13 @@ export class Writer {
             this.u8(0x49);
             return this.i32(v);
           }
-          this.u8(0x6c);
-          return this.i64(BigInt(v));
+          // Past 2^53 a number came from a double (the decoder turns such longs into bigints), and
+          // past 2^63 it does not fit a long at all: found by the fuzzer, it made every redelivery of
+          // such a message (delivery counts re-encode headers) a 541 for the consumer.
+          if (Number.isSafeInteger(v)) {
+            this.u8(0x6c);
+            return this.i64(BigInt(v));
+          }
         }
         this.u8(0x64);
         return this.f64(v);

@@ -11,6 +11,11 @@
  *
  * Field tables (arguments) are stored as their AMQP wire encoding in base64, so every value keeps
  * its exact type across a restart (a redeclare must compare equal to the original).
+ *
+ * No space. A write that fails with ENOSPC (or EDQUOT) keeps what it could not write, in order, and
+ * retries every 500 ms; later changes queue behind it, so the log never has a gap or a half line
+ * followed by another. The change is already made in memory and answered: until the retry succeeds it
+ * would not survive a crash. onNoSpace raises the disk alarm meanwhile, as for the message store.
  */
 import {
   closeSync,
@@ -169,10 +174,15 @@ export class DefinitionsStore {
   private fd = -1;
   private syncScheduled = false;
   private nextQueueId = 1;
+  /** bytes not yet written for want of space, oldest first (see "No space" above) */
+  private unwritten: Buffer[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly onNoSpace: (full: boolean) => void;
 
-  constructor(dir: string) {
+  constructor(dir: string, onNoSpace: (full: boolean) => void = () => {}) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, 'definitions.log');
+    this.onNoSpace = onNoSpace;
   }
 
   /** Reads and compacts the log. Call once before any change. */
@@ -353,7 +363,38 @@ export class DefinitionsStore {
 
   private write(c: Change): void {
     if (this.fd < 0) throw new Error('definitions store is not open');
-    writeSync(this.fd, line(c));
+    this.unwritten.push(Buffer.from(line(c)));
+    if (this.unwritten.length === 1) this.writeUnwritten();
+  }
+
+  /** Writes what waits, in order, as far as space allows; a short write keeps the rest of its line. */
+  private writeUnwritten(): void {
+    while (this.unwritten.length > 0 && this.fd >= 0) {
+      const b = this.unwritten[0] as Buffer;
+      let n: number;
+      try {
+        n = writeSync(this.fd, b);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOSPC' && code !== 'EDQUOT') {
+          this.unwritten.shift(); // as before: this change fails, the next ones are tried
+          throw err;
+        }
+        if (this.retryTimer === undefined) {
+          this.onNoSpace(true);
+          this.retryTimer = setInterval(() => this.writeUnwritten(), 500);
+          this.retryTimer.unref();
+        }
+        return;
+      }
+      if (n < b.length) this.unwritten[0] = b.subarray(n);
+      else this.unwritten.shift();
+    }
+    if (this.retryTimer !== undefined) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = undefined;
+      this.onNoSpace(false);
+    }
     if (!this.syncScheduled) {
       this.syncScheduled = true;
       setImmediate(() => {
@@ -365,6 +406,9 @@ export class DefinitionsStore {
 
   close(): void {
     if (this.fd < 0) return;
+    if (this.retryTimer !== undefined) clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    this.unwritten = [];
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = -1;

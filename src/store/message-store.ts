@@ -92,4 +92,6 @@ export interface MessageStore {
   close(): Promise<void>;
   /** bytes in segment files on disk, for stats */
   readonly diskBytes: number;
+  /** bytes appended but not yet handed to a write: publishers are held past a limit (input-hold.ts) */
+  readonly bufferedBytes: number;
 }

@@ -97,9 +97,12 @@ async function openLocked(
   } else {
     writeFileSync(marker, JSON.stringify({ format: DATA_FORMAT }) + '\n');
   }
-  const defs = new DefinitionsStore(dataDir);
+  // A full disk raises the disk alarm at once, whatever disk_free_limit says (alarms/disk-monitor.ts).
+  const noSpace = (store: string) => (full: boolean) => broker.alarms.disk?.noSpace(store, full);
+  const defs = new DefinitionsStore(dataDir, noSpace('definitions'));
   const store = new SegmentStore(join(dataDir, 'messages'), {
     log: (msg: string, data?: object) => log.warn(data ?? {}, msg),
+    onNoSpace: noSpace('messages'),
   });
   const storage = new DurableStorage(defs, store, unlock, limits);
   broker.persistence = storage;

@@ -37,6 +37,13 @@
  *   are gone, which would resurrect acked messages.
  * - During open's own repairs (truncation, deletion, queues.log compaction by write-temp-then-rename):
  *   each step is idempotent and the next open simply redoes it.
+ *
+ * No space. A flush that fails with ENOSPC or EDQUOT is not an error but a wait: the flush keeps its
+ * buffers and callbacks, tells onNoSpace, and writes all of it again (same bytes, same positions, so
+ * whatever part reached disk is simply overwritten) every so often until it succeeds. Nothing is
+ * confirmed meanwhile; a crash meanwhile leaves at most a torn tail, which open() cuts as above, and
+ * never touches records written before. New records keep buffering for the next flush (publishers
+ * are held by the disk alarm and by input-hold.ts). Any other write error still stops the store.
  */
 import { unlink, open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -69,6 +76,11 @@ export interface SegmentStoreOptions {
   log?: (msg: string, data?: object) => void;
   /** open() fills `message` of recovered entries when the msgs files total at most this (default 64 MiB) */
   eagerLoadBytes?: number;
+  /**
+   * Called with true when a write fails for want of space (ENOSPC, EDQUOT) and with false once writes
+   * succeed again; the broker raises its disk alarm in between (see "No space" below).
+   */
+  onNoSpace?: (full: boolean) => void;
 }
 
 /** Counters for tests and stats. */
@@ -109,6 +121,15 @@ function decodeRecord(ref: MessageRef, buf: Buffer, at: number): StoredMessage {
   return decodeMessage(type, buf, at + RECORD_HEADER_SIZE, true);
 }
 
+/** a write that failed for want of space (the flush waits and retries instead of failing) */
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** how long a closing store keeps retrying a write that finds no space before it gives up */
+const CLOSE_NO_SPACE_MS = 5000;
+
 /** idle file handles kept open; the rest are reopened on demand */
 const MAX_IDLE_HANDLES = 64;
 
@@ -127,6 +148,10 @@ export class SegmentStore implements MessageStore {
   private readonly syncIntervalMs: number;
   private readonly eagerLoadBytes: number;
   private readonly log: (msg: string, data?: object) => void;
+  private readonly onNoSpace: (full: boolean) => void;
+  /** a flush is waiting for space (see "No space" above) */
+  private noSpace = false;
+  private closingSince = 0;
   private readonly handles = new HandleCache(MAX_IDLE_HANDLES);
 
   private phase: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
@@ -164,6 +189,7 @@ export class SegmentStore implements MessageStore {
     this.syncIntervalMs = options.syncIntervalMs ?? 0;
     this.eagerLoadBytes = options.eagerLoadBytes ?? 64 * MiB;
     this.log = options.log ?? (() => {});
+    this.onNoSpace = options.onNoSpace ?? (() => {});
   }
 
   get diskBytes(): number {
@@ -411,6 +437,7 @@ export class SegmentStore implements MessageStore {
     if (this.phase === 'closed' || this.phase === 'closing') return;
     if (this.phase !== 'open') throw new Error('SegmentStore.close() before open() finished');
     this.phase = 'closing';
+    this.closingSince = Date.now();
     this.cancelTimer?.();
     try {
       while (this.failure === undefined && (this.flushing !== undefined || this.hasWork())) {
@@ -553,34 +580,35 @@ export class SegmentStore implements MessageStore {
     const inflight: Callback[] = [];
     this.inflightCallbacks = inflight;
 
-    let created = false;
-    const writes: Promise<void>[] = [];
+    const files: [string, WriteBuffer][] = [
+      ...[...msgs].map(([segment, wb]): [string, WriteBuffer] => [msgsPath(this.dir, segment), wb]),
+      ...[...acks].map(([segment, wb]): [string, WriteBuffer] => [acksPath(this.dir, segment), wb]),
+      ...(queues !== undefined ? [[join(this.dir, QUEUES_LOG), queues] as [string, WriteBuffer]] : []),
+    ];
+    const created = files.some(([, wb]) => wb.position === 0);
+    await this.untilSpace(async () => {
+      const results = await Promise.allSettled(files.map(([path, wb]) => this.writeAndSync(path, wb)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      // a file created by this flush must still be there after a crash before its data can count as safe
+      if (created) await this.dirHandle!.sync();
+    });
     for (const [segment, wb] of msgs) {
-      created ||= wb.position === 0;
-      writes.push(
-        this.writeAndSync(msgsPath(this.dir, segment), wb).then(() => {
-          const seg = this.segments.get(segment);
-          if (seg !== undefined) seg.msgsWritten = wb.position + wb.bytes;
-        }),
-      );
+      const seg = this.segments.get(segment);
+      if (seg !== undefined) seg.msgsWritten = wb.position + wb.bytes;
     }
     for (const [segment, wb] of acks) {
-      created ||= wb.position === 0;
-      writes.push(
-        this.writeAndSync(acksPath(this.dir, segment), wb).then(() => {
-          const seg = this.segments.get(segment);
-          if (seg !== undefined) seg.acksWritten = wb.position + wb.bytes;
-        }),
-      );
+      const seg = this.segments.get(segment);
+      if (seg !== undefined) seg.acksWritten = wb.position + wb.bytes;
     }
-    if (queues !== undefined) {
-      created ||= queues.position === 0;
-      writes.push(this.writeAndSync(join(this.dir, QUEUES_LOG), queues));
+    // Only now, with every file of the flush written: a retry after ENOSPC writes these bytes again.
+    for (const [, wb] of files) {
+      wb.recycle();
+      this.stats.datasyncs++;
+      this.stats.bytesWritten += wb.bytes;
+      this.diskBytesOnDisk += wb.bytes;
     }
-    await Promise.all(writes);
-    // a file created by this flush must still be there after a crash before its data can count as safe
-    if (created) await this.dirHandle!.sync();
-    if (writes.length > 0) this.stats.flushes++;
+    if (files.length > 0) this.stats.flushes++;
 
     this.inflightCallbacks = undefined;
     for (const cb of callbacks) this.runCallback(cb);
@@ -611,10 +639,36 @@ export class SegmentStore implements MessageStore {
       }
       await h.datasync();
     });
-    wb.recycle();
-    this.stats.datasyncs++;
-    this.stats.bytesWritten += wb.bytes;
-    this.diskBytesOnDisk += wb.bytes;
+  }
+
+  /**
+   * Runs `attempt` until it does not fail for want of space, waiting longer between tries (up to 2 s),
+   * and tells onNoSpace when that starts and ends. A closing store gives up after CLOSE_NO_SPACE_MS:
+   * what it held was never confirmed.
+   */
+  private async untilSpace(attempt: () => Promise<void>): Promise<void> {
+    for (let wait = 50; ; wait = Math.min(2 * wait, 2000)) {
+      try {
+        await attempt();
+        break;
+      } catch (err) {
+        if (!isNoSpace(err)) throw err;
+        if (this.phase === 'closing' && Date.now() - this.closingSince > CLOSE_NO_SPACE_MS) throw err;
+        if (!this.noSpace) {
+          this.noSpace = true;
+          this.log('message store: no space left on the device; writes wait until there is', {
+            error: (err as Error).message,
+          });
+          this.onNoSpace(true);
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    if (this.noSpace) {
+      this.noSpace = false;
+      this.log('message store: space again, held writes are on disk');
+      this.onNoSpace(false);
+    }
   }
 
   /**

@@ -40,7 +40,8 @@ function configFile(name: string, lines: string[]): string {
 function run(args: string[], env: Record<string, string> = {}): ChildProcess {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WARREN_')));
   return spawn(process.execPath, [cli, ...args], {
-    env: { ...clean, ...env },
+    // Free HTTP ports: the default 15672/15692 may be taken by another broker on this machine.
+    env: { ...clean, WARREN_MGMT_PORT: '0', WARREN_PROMETHEUS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -29,7 +29,8 @@ async function startCli(
   env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; ready: string }> {
   const child = spawn(process.execPath, [cli, ...args], {
-    env: { ...process.env, ...env },
+    // Free HTTP ports: the default 15672/15692 may be taken by another broker on this machine.
+    env: { ...process.env, WARREN_MGMT_PORT: '0', WARREN_PROMETHEUS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

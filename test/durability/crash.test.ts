@@ -16,6 +16,8 @@ import amqp from 'amqplib';
 import { prng } from '../helpers/prng.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'warren.js');
+/** free ports for the HTTP listeners: 15672/15692 may be taken by another broker on this machine */
+const FREE_HTTP = ['--mgmt-port', '0', '--prometheus-port', '0'];
 const ROUNDS = Number(process.env['WARREN_CRASH_ROUNDS'] ?? 4);
 const dir = mkdtempSync(join(tmpdir(), 'warren-crash-'));
 
@@ -32,7 +34,18 @@ async function freePort(): Promise<number> {
 async function startBroker(port: number): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [cli, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dir, '--log-level', 'warn'],
+    [
+      cli,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      dir,
+      '--log-level',
+      'warn',
+      ...FREE_HTTP,
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },

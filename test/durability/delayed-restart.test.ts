@@ -261,7 +261,12 @@ describe('delayed exchange and kill -9', () => {
   async function spawnBroker(port: number, dir: string): Promise<ChildProcess> {
     const child = spawn(
       process.execPath,
-      [cli, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dir, '--log-level', 'warn'],
+      [cli, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dir, '--log-level', 'warn'].concat([
+        '--mgmt-port',
+        '0',
+        '--prometheus-port',
+        '0',
+      ]),
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const deadline = Date.now() + 15_000;

@@ -245,7 +245,7 @@ describe('export', () => {
     assert.deepEqual(names(exported.queues), ['orders', 'scratch']);
     assert.deepEqual(names(exported.exchanges), ['hidden', 'later', 'orders']);
     assert.equal(exported.exchanges?.find((e) => e.name === 'hidden')?.internal, true);
-    assert.equal('internal' in (exported.exchanges?.find((e) => e.name === 'orders') ?? {}), false);
+    assert.equal(exported.exchanges?.find((e) => e.name === 'orders')?.internal, false);
     assert.deepEqual(
       exported.queues?.find((e) => e.name === 'orders'),
       {

@@ -381,6 +381,7 @@ test('the warren command: --tls-* flags, WARREN_TLS_VERIFY_PEER, --no-tcp', asyn
   const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'warren.js');
   const dataDir = await mkdtemp(join(tmpdir(), 'warren-tls-cli-'));
   const args = ['--host', '127.0.0.1', '--data-dir', dataDir, '--no-tcp', '--tls-port', '0'];
+  args.push('--mgmt-port', '0', '--prometheus-port', '0');
   const files = [
     '--tls-cert',
     pki.server.certFile,

@@ -6,6 +6,7 @@
 import type { FieldTable } from '../../protocol/field-types.js';
 import type { Binding, Destination } from '../binding.js';
 import type { Message } from '../message.js';
+import { ExchangeCounters } from '../../stats/counters.js';
 
 export interface ExchangeOptions {
   name: string;
@@ -29,7 +30,8 @@ export abstract class Exchange {
   deleted = false;
   /** the policy that applies (name and definition), set by the vhost when policies change */
   policy: { name: string; definition: Readonly<Record<string, unknown>> } | undefined;
-  stats = { publishIn: 0, publishOut: 0 };
+  /** message_stats publish_in / publish_out */
+  readonly stats = new ExchangeCounters();
 
   constructor(opts: ExchangeOptions) {
     this.name = opts.name;

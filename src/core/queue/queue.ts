@@ -22,6 +22,7 @@ import type { QueueEntry, QueueStore } from './entry.js';
 import { Lane } from './lane.js';
 import { resolveQueueSettings, type PolicyDefinition, type QueueSettings } from './settings.js';
 import { WakeTimer } from './timer.js';
+import { QueueCounters } from '../../stats/counters.js';
 
 export type { QueueEntry, QueueStore } from './entry.js';
 
@@ -55,6 +56,8 @@ export interface QueueHost {
   expired(queue: Queue): void;
   /** messages leave the queue for its dead-letter exchange, in this order */
   deadLetter(queue: Queue, messages: Message[], reason: DeadLetterReason): void;
+  /** a consumer was attached (true) or went away (false): control-plane events only */
+  consumerChanged(queue: Queue, consumer: Consumer, added: boolean): void;
 }
 
 export class Queue {
@@ -80,6 +83,8 @@ export class Queue {
   private nextSeq = 1;
   /** delivered, not yet acked (held by channels) */
   unackedCount = 0;
+  /** body bytes of those, for stats (message_bytes_unacknowledged) */
+  unackedBytes = 0;
   private readonly consumerSet: ConsumerSet;
   private hadConsumer = false;
   private dispatching = false;
@@ -99,8 +104,8 @@ export class Queue {
   private lastUsed = Date.now();
   private readonly idleTimer = new WakeTimer(() => this.checkIdle());
 
-  /** counters for stats */
-  stats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
+  /** message_stats counters (src/stats) */
+  readonly stats = new QueueCounters();
 
   constructor(opts: QueueOptions, host: QueueHost) {
     this.name = opts.name;
@@ -177,6 +182,13 @@ export class Queue {
   get pagedCount(): number {
     let n = 0;
     for (const lane of this.lanes) n += lane.pagedCount;
+    return n;
+  }
+
+  /** bytes of ready messages whose bodies are on disk only */
+  get pagedBytes(): number {
+    let n = 0;
+    for (const lane of this.lanes) n += lane.pagedBytes;
     return n;
   }
 
@@ -257,7 +269,7 @@ export class Queue {
     };
     this.pushEntry(entry);
     this.account();
-    this.stats.published++;
+    this.stats.publish++;
     if (this.consumerSet.size > 0) this.dispatch();
     if (expiresAt !== 0 && expiresAt <= Date.now()) this.expireUntaken(entry);
     // drop-head: as in RabbitMQ the message is offered to consumers first, then the oldest ready
@@ -409,7 +421,12 @@ export class Queue {
     this.expireHeads(Date.now());
     if (!this.headReady()) throw new Error('queue head is paged out: wait with whenHeadReady first');
     const entry = this.take();
-    if (!entry) return undefined;
+    if (!entry) {
+      this.stats.getEmpty++;
+      return undefined;
+    }
+    if (noAck) this.stats.getNoAck++;
+    else this.stats.get++;
     this.handedOut(entry, noAck);
     this.headLane()?.pager?.maybeLoad();
     return entry;
@@ -417,12 +434,13 @@ export class Queue {
 
   /** Bookkeeping for a message leaving the ready list towards a client. */
   private handedOut(entry: QueueEntry, noAck: boolean): void {
-    this.stats.delivered++;
+    if (entry.redelivered) this.stats.redeliver++;
     if (noAck) {
       this.forget(entry);
       return;
     }
     this.unackedCount++;
+    this.unackedBytes += entry.size;
     const durableId = this.storeValue?.id;
     if (entry.ref && durableId !== undefined && entry.storeId === durableId && !entry.markedDelivered) {
       entry.markedDelivered = true;
@@ -573,6 +591,11 @@ export class Queue {
 
   // ---------- x-expires ----------
 
+  /** when the queue was last used (ms since the epoch), for listings (idle_since) */
+  get lastUsedAt(): number {
+    return this.lastUsed;
+  }
+
   /** The queue was used (basic.get, redeclare, a consumer): restarts the x-expires clock. */
   touch(): void {
     this.lastUsed = Date.now();
@@ -616,6 +639,8 @@ export class Queue {
         const chosen = consumers.next();
         if (!chosen) break;
         const entry = this.take() as QueueEntry;
+        if (chosen.noAck) this.stats.deliverNoAck++;
+        else this.stats.deliver++;
         this.handedOut(entry, chosen.noAck);
         chosen.deliver(this, entry);
       }
@@ -628,13 +653,15 @@ export class Queue {
   /** An unacked message was acked: it is gone for good. */
   settle(entry: QueueEntry): void {
     this.unackedCount--;
-    this.stats.acked++;
+    this.unackedBytes -= entry.size;
+    this.stats.ack++;
     if (!this.deleted) this.forget(entry);
   }
 
   /** An unacked message was rejected (or nacked) without requeue: dead-lettered as 'rejected'. */
   rejected(entry: QueueEntry): void {
     this.unackedCount--;
+    this.unackedBytes -= entry.size;
     if (!this.deleted) this.discard([entry], 'rejected');
   }
 
@@ -653,6 +680,7 @@ export class Queue {
     let overLimit: QueueEntry[] | undefined;
     for (const e of entries) {
       this.unackedCount--;
+      this.unackedBytes -= e.size;
       e.returns++;
       if (limit !== undefined && e.returns > limit) {
         (overLimit ??= []).push(e);
@@ -662,7 +690,6 @@ export class Queue {
         this.storeValue?.store.returned(durableId, e.ref, e.returns);
       }
       e.redelivered = true;
-      this.stats.redelivered++;
       (this.lanes[e.lane] as Lane).insertBySeq(e);
       this.readyCount++;
       this.readyBytes += e.size;
@@ -699,10 +726,12 @@ export class Queue {
     this.consumerSet.add(consumer);
     this.hadConsumer = true;
     this.idleTimer.cancel();
+    this.host.consumerChanged(this, consumer, true);
   }
 
   removeConsumer(consumer: Consumer): void {
     if (!this.consumerSet.remove(consumer)) return;
+    this.host.consumerChanged(this, consumer, false);
     if (this.consumerSet.size === 0) {
       this.touch();
       if (this.autoDelete && this.hadConsumer) {
@@ -747,7 +776,10 @@ export class Queue {
     this.deleted = true;
     this.stopTimers();
     const n = this.purge();
-    for (const c of this.consumerSet.clear()) c.cancelledByQueue(this);
+    for (const c of this.consumerSet.clear()) {
+      c.cancelledByQueue(this);
+      this.host.consumerChanged(this, c, false);
+    }
     return n;
   }
 }
