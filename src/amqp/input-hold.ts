@@ -6,8 +6,9 @@
  * - Output: a client that asks for more than it reads (pipelined basic.get, declares, publishes whose
  *   confirms or returns it never reads) would otherwise grow its outbox without limit; past
  *   OUTPUT_HOLD_BYTES of unsent output the broker reads nothing more from it until the socket drains.
- *   Deliveries to consumers already stop at 1 MiB (connection.ts WRITE_HIGH_WATER), so this only
- *   bites a client that is not reading at all, or a single delivery larger than the gap.
+ *   Deliveries to consumers already stop at 1 MiB plus the newest message (connection.ts
+ *   writable()), so this only bites a client that is not reading at all, or deliveries of messages
+ *   larger than about 1.5 MiB (two of them in flight pass the mark).
  * - Message store: publishers faster than the disk would otherwise grow the store's write buffers by
  *   (ingest rate x fsync time) per flush: measured 120 MB with a 200 ms fsync and two publishers. Past
  *   STORE_HOLD_BYTES buffered, a connection that published stops being read until the store has

@@ -47,9 +47,14 @@ export class Outbox {
    */
   waitingForRoom = false;
   onRoom: (() => void) | undefined;
-  /** when anything was last written, for heartbeats (ms since epoch) */
-  lastWrite = Date.now();
+  /**
+   * when anything was last written, for heartbeats: performance.now(), a monotonic clock, so a
+   * wall-clock step (NTP, a resumed VM) neither silences heartbeats nor makes them look overdue
+   */
+  lastWrite = performance.now();
   frameMax = 131072;
+  /** frame bytes of the newest message queued (content header and body frames), for writable() */
+  lastContent = 0;
 
   constructor(socket: Socket) {
     this.socket = socket;
@@ -97,6 +102,7 @@ export class Outbox {
     w.pos += properties.length;
     w.buf[w.pos++] = FRAME_END;
     const maxPayload = this.frameMax - 8;
+    this.lastContent = 20 + properties.length + size + 8 * Math.ceil(size / maxPayload);
     for (let off = 0; off < size; off += maxPayload) {
       const n = Math.min(maxPayload, size - off);
       w.ensure(8);
@@ -169,7 +175,7 @@ export class Outbox {
     this.bytesOut += this.segmentBytes;
     this.writes++;
     this.segmentBytes = 0;
-    this.lastWrite = Date.now();
+    this.lastWrite = performance.now();
     if (segs.length === 1) {
       this.socket.write(segs[0] as Buffer);
     } else {

@@ -6,6 +6,7 @@
 import type { MessageRef } from '../store/message-store.js';
 import type { Message } from './message.js';
 import type { Queue } from './queue/queue.js';
+import { steadyNow } from './clock.js';
 
 export interface EnqueueResult {
   /** false when some queue refused the message (x-overflow reject-publish): confirms nack it */
@@ -31,7 +32,7 @@ function persist(msg: Message, queues: Iterable<Queue>): MessageRef | undefined 
     properties: msg.rawProperties,
     body: msg.body,
     // Message TTL counts from here, across restarts too.
-    arrivedAt: Date.now(),
+    arrivedAt: steadyNow(),
   });
 }
 

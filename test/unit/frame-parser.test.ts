@@ -435,3 +435,108 @@ describe('FrameParser: random garbage', () => {
     assert.ok(deliveredSomething > 0, 'the mutations never left a frame intact: the test exercises nothing');
   });
 });
+
+describe('FrameParser: split body frames gathered into a buffer the sink offers (bodyTarget)', () => {
+  /**
+   * A sink that offers a fresh buffer for every split body frame (or, with `refuse`, sometimes
+   * none), counts the frames delivered in the buffer it offered, and may stop the parser.
+   */
+  function gatheringSink(parser: FrameParser, rand: () => number, refuse = 0, stop = 0) {
+    const frames: Seen[] = [];
+    const offered = new Set<Buffer>();
+    const counts = { offered: 0, gathered: 0 };
+    const sink = {
+      onFrame(type: number, channel: number, payload: Buffer) {
+        if (offered.delete(payload)) counts.gathered++;
+        frames.push({ type, channel, payload: Buffer.from(payload) });
+        if (rand() < stop) parser.stopped = true;
+      },
+      bodyTarget(channel: number, size: number): Buffer | undefined {
+        assert.ok(size <= FRAME_MAX, `a target of ${size} bytes asked for`);
+        if (rand() < refuse) return undefined;
+        // Dirty memory, as Buffer.allocUnsafe may give: every byte must be overwritten.
+        const b = Buffer.alloc(size, 0xee);
+        offered.add(b);
+        counts.offered++;
+        return b;
+      },
+    };
+    return { frames, counts, offered, sink };
+  }
+
+  test('cut at random points (seeded, 1000 runs): the same frames, split bodies in the offered buffer', () => {
+    let gathered = 0;
+    for (let seed = 1; seed <= 1000; seed++) {
+      const rand = prng(seed * 13);
+      const parser = new FrameParser(FRAME_MAX);
+      const g = gatheringSink(parser, rand, seed % 3 === 0 ? 0.3 : 0);
+      for (const p of randomPieces(STREAM, rand, 1 + int(rand, 40))) parser.push(p, g.sink);
+      assert.deepEqual(g.frames, EXPECTED, `seed ${seed}`);
+      assert.equal(parser.buffered, 0, `seed ${seed}`);
+      assert.equal(g.counts.gathered, g.counts.offered, `seed ${seed}: an offered buffer was not used`);
+      gathered += g.counts.gathered;
+    }
+    assert.ok(gathered > 1000, `only ${gathered} frames were gathered: the test exercises little`);
+  });
+
+  test('a body frame split after each of its first 9 bytes and before its last 2 is gathered', () => {
+    const body = bodyFrame(3, bigBody);
+    const cuts = [1, 2, 3, 4, 5, 6, 7, 8, 9, body.length - 2, body.length - 1];
+    for (const cut of cuts) {
+      const parser = new FrameParser(FRAME_MAX);
+      const g = gatheringSink(parser, () => 1);
+      parser.push(Buffer.concat([heartbeatFrame(), body.subarray(0, cut)]), g.sink);
+      parser.push(Buffer.concat([body.subarray(cut), heartbeatFrame()]), g.sink);
+      assert.equal(g.frames.length, 3, `cut at ${cut}`);
+      assert.ok((g.frames[1] as Seen).payload.equals(bigBody), `cut at ${cut}`);
+      assert.equal(g.counts.gathered, cut < 7 ? 0 : 1, `cut at ${cut}`);
+    }
+  });
+
+  test('random cuts with random stops (seeded, 1000 runs) deliver every frame once in order', () => {
+    for (let seed = 1; seed <= 1000; seed++) {
+      const rand = prng(seed * 17);
+      const parser = new FrameParser(FRAME_MAX);
+      const g = gatheringSink(parser, rand, 0.2, 0.3);
+      const resumeAll = (): void => {
+        while (parser.stopped) {
+          parser.stopped = false;
+          parser.resume(g.sink);
+        }
+      };
+      for (const piece of randomPieces(STREAM, rand, int(rand, 30))) {
+        parser.push(piece, g.sink);
+        if (rand() < 0.5) resumeAll();
+      }
+      resumeAll();
+      assert.deepEqual(g.frames, EXPECTED, `seed ${seed}`);
+      assert.equal(parser.buffered, 0, `seed ${seed}`);
+    }
+  });
+
+  test('bytes held while gathering count as buffered', () => {
+    const body = bodyFrame(1, bigBody);
+    const parser = new FrameParser(FRAME_MAX);
+    const g = gatheringSink(parser, () => 1);
+    parser.push(body.subarray(0, 5000), g.sink);
+    assert.equal(g.counts.offered, 1);
+    assert.equal(parser.buffered, 5000);
+    parser.push(body.subarray(5000), g.sink);
+    assert.equal(parser.buffered, 0);
+    assert.equal(g.counts.gathered, 1);
+  });
+
+  test('a gathered frame with a bad end octet is refused with 501 and never delivered', () => {
+    const body = bodyFrame(1, bigBody);
+    body[body.length - 1] = 0x00;
+    for (const cut of [100, body.length - 1]) {
+      const parser = new FrameParser(FRAME_MAX);
+      const g = gatheringSink(parser, () => 1);
+      parser.push(body.subarray(0, cut), g.sink);
+      assert.equal(g.counts.offered, 1);
+      expectAmqpError(() => parser.push(body.subarray(cut), g.sink), 501);
+      assert.equal(g.frames.length, 0);
+      assert.ok(parser.failed);
+    }
+  });
+});

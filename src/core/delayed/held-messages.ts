@@ -11,7 +11,7 @@
  *
  * Time: due times are wall-clock ms since the epoch, so they mean the same after a restart
  * (due = arrivedAt + x-delay). setTimeout cannot wait more than 2^31-1 ms, so a longer wait is
- * re-armed in steps. A timer can fire a little early: what is released is decided by Date.now().
+ * re-armed in steps. A timer can fire a little early: what is released is decided by steadyNow().
  *
  * Crash story: a held persistent message is confirmed once its record is on disk. When it is due it
  * is routed, written again for the durable queues it reached, and its held record is acked only
@@ -22,6 +22,7 @@ import type { MessageRef, MessageStore, RecoveredEntry, StoredMessage } from '..
 import { Message } from '../message.js';
 import { DueHeap } from './due-heap.js';
 import { delayOf, MAX_DUE } from './x-delay.js';
+import { steadyNow } from '../clock.js';
 
 /** Where a delayed exchange files held bodies; see the file comment. */
 export interface HeldStore {
@@ -93,7 +94,7 @@ export class HeldMessages {
    * message on a durable exchange), or undefined when it may be confirmed at once.
    */
   hold(msg: Message, delay: number): MessageRef | undefined {
-    const now = Date.now();
+    const now = steadyNow();
     const due = Math.min(now + delay, MAX_DUE);
     const s = this.storeValue;
     if (s === undefined) {
@@ -165,7 +166,7 @@ export class HeldMessages {
     if (due >= this.timerDue) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerDue = due;
-    this.timer = setTimeout(() => this.fire(), Math.min(Math.max(due - Date.now(), 0), MAX_TIMER_MS));
+    this.timer = setTimeout(() => this.fire(), Math.min(Math.max(due - steadyNow(), 0), MAX_TIMER_MS));
     // held messages must not keep a process alive that has nothing else to do (tests, embedding)
     this.timer.unref();
   }
@@ -175,7 +176,7 @@ export class HeldMessages {
     this.timer = undefined;
     this.timerDue = Infinity;
     if (this.stopped || this.inFlight > 0) return;
-    const now = Date.now();
+    const now = steadyNow();
     const batch: number[] = [];
     while (batch.length < BATCH && this.heap.peekDue() <= now) batch.push(this.heap.pop());
     if (batch.length === 0) {
@@ -261,5 +262,5 @@ export class HeldMessages {
 /** A recovered message is due at its arrival plus its delay (counted from now without an arrival). */
 function dueAfterRestart(m: StoredMessage, arrivedAt: number | undefined): number {
   const msg = new Message(m.exchange, m.routingKey, m.properties, m.body);
-  return Math.min((arrivedAt ?? Date.now()) + delayOf(msg), MAX_DUE);
+  return Math.min((arrivedAt ?? steadyNow()) + delayOf(msg), MAX_DUE);
 }

@@ -1,8 +1,8 @@
 /**
  * One FIFO of ready messages. A plain queue has one lane; a priority queue one per priority level
  * (x-max-priority + 1), highest delivered first. Each lane keeps its entries in arrival order (seq)
- * and has its own Pager, so "paged entries are a suffix" holds per lane and paging needs no
- * knowledge of priorities.
+ * and has its own Pager, so "paged entries are one run, followed only by the pager's loaded tail"
+ * holds per lane and paging needs no knowledge of priorities.
  */
 import { Deque } from '../deque.js';
 import type { QueueEntry, QueueStore } from './entry.js';
@@ -18,19 +18,35 @@ export class Lane {
     return this.items.length;
   }
 
-  attach(store: QueueStore | undefined, onLoaded: () => void, dropCorrupt: (e: QueueEntry) => void): void {
-    this.pager = store ? new Pager(store, this.items, onLoaded, dropCorrupt) : undefined;
+  attach(
+    store: QueueStore | undefined,
+    hasConsumers: () => boolean,
+    onLoaded: () => void,
+    dropCorrupt: (e: QueueEntry) => void,
+  ): void {
+    this.pager = store ? new Pager(store, this.items, hasConsumers, onLoaded, dropCorrupt) : undefined;
   }
 
   push(entry: QueueEntry): void {
-    if (this.pager?.shouldPage()) this.pager.pageOut(entry);
+    const pager = this.pager;
+    if (pager !== undefined) {
+      if (!pager.shouldPage(entry)) pager.keep();
+      else {
+        if (pager.tail > 0) pager.pageTail();
+        pager.pageOut(entry);
+      }
+    }
     this.items.push(entry);
     this.bytes += entry.size;
   }
 
   /** A recovered entry; its body may still be on disk. */
   pushRestored(entry: QueueEntry): void {
-    if (this.pager && (entry.msg === undefined || this.pager.shouldPage())) this.pager.restoredPaged(entry);
+    // Anything after a paged entry is paged too: recovery makes no tail.
+    const pager = this.pager;
+    if (pager && (entry.msg === undefined || pager.paged > 0 || pager.shouldPage(entry))) {
+      pager.restoredPaged(entry);
+    }
     this.items.push(entry);
     this.bytes += entry.size;
   }
@@ -40,7 +56,11 @@ export class Lane {
     const e = this.items.shift();
     if (e) {
       this.bytes -= e.size;
-      if (e.msg === undefined) this.pager?.removedPaged(e);
+      const pager = this.pager;
+      if (pager !== undefined) {
+        pager.sinceTaken = 0;
+        if (e.msg === undefined) pager.removedPaged(e);
+      }
     }
     return e;
   }
@@ -51,6 +71,7 @@ export class Lane {
     if (e) {
       this.bytes -= e.size;
       if (e.msg === undefined) this.pager?.removedPaged(e);
+      else if (this.pager !== undefined && this.pager.tail > 0) this.pager.tail--;
     }
     return e;
   }
@@ -71,12 +92,22 @@ export class Lane {
   removeWhere(drop: (e: QueueEntry) => boolean): QueueEntry[] {
     const removed: QueueEntry[] = [];
     const kept: QueueEntry[] = [];
-    for (const e of this.items.clear()) (drop(e) ? removed : kept).push(e);
+    // The tail is what is loaded after the last paged entry kept.
+    let tail = 0;
+    for (const e of this.items.clear()) {
+      if (drop(e)) {
+        removed.push(e);
+        continue;
+      }
+      kept.push(e);
+      tail = e.msg === undefined ? 0 : tail + 1;
+    }
     for (const e of kept) this.items.push(e);
     for (const e of removed) {
       this.bytes -= e.size;
       if (e.msg === undefined) this.pager?.removedPaged(e);
     }
+    if (this.pager !== undefined) this.pager.tail = this.pager.paged > 0 ? tail : 0;
     return removed;
   }
 

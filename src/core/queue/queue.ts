@@ -22,6 +22,7 @@ import type { QueueEntry, QueueStore } from './entry.js';
 import { Lane } from './lane.js';
 import { resolveQueueSettings, type PolicyDefinition, type QueueSettings } from './settings.js';
 import { WakeTimer } from './timer.js';
+import { steadyNow } from '../clock.js';
 import { QueueCounters } from '../../stats/counters.js';
 
 export type { QueueEntry, QueueStore } from './entry.js';
@@ -101,7 +102,7 @@ export class Queue {
   /** per lane: the latest expiry pushed so far (Infinity once a never-expiring entry was pushed) */
   private readonly laneMaxExpiry: number[];
   /** x-expires: when the queue was last used (consumer, get, declare) */
-  private lastUsed = Date.now();
+  private lastUsed = steadyNow();
   private readonly idleTimer = new WakeTimer(() => this.checkIdle());
 
   /** message_stats counters (src/stats) */
@@ -156,6 +157,7 @@ export class Queue {
     for (const lane of this.lanes) {
       lane.attach(
         s,
+        () => this.consumerSet.size > 0,
         () => {
           this.account();
           this.dispatch();
@@ -254,7 +256,8 @@ export class Queue {
       return false;
     }
     const ttlActive = s.messageTtl !== undefined || msg.has(BASIC_PROPERTY_FLAG.expiration);
-    const expiresAt = ttlActive ? this.expiryFor(msg, Date.now()) : 0;
+    const arrived = ttlActive ? steadyNow() : 0;
+    const expiresAt = ttlActive ? this.expiryFor(msg, arrived) : 0;
     const entry: QueueEntry = {
       msg,
       size: msg.body.length,
@@ -270,8 +273,10 @@ export class Queue {
     this.pushEntry(entry);
     this.account();
     this.stats.publish++;
-    if (this.consumerSet.size > 0) this.dispatch();
-    if (expiresAt !== 0 && expiresAt <= Date.now()) this.expireUntaken(entry);
+    // Dispatched at its arrival time: a TTL-0 message goes to a waiting consumer (as in RabbitMQ) even
+    // when the clock ticks over a millisecond before the dispatch loop reads it.
+    if (this.consumerSet.size > 0) this.dispatch(arrived);
+    if (expiresAt !== 0 && expiresAt <= steadyNow()) this.expireUntaken(entry);
     // drop-head: as in RabbitMQ the message is offered to consumers first, then the oldest ready
     // messages go until the queue is within its limits again (the new one too, if alone too big).
     if (limited) this.discard(this.dropHeads(), 'maxlen');
@@ -357,7 +362,7 @@ export class Queue {
     } = {},
   ): void {
     const props = msg ?? (extra.properties ? new Message('', '', extra.properties, EMPTY) : undefined);
-    const arrivedAt = extra.arrivedAt ?? Date.now();
+    const arrivedAt = extra.arrivedAt ?? steadyNow();
     let expiresAt = 0;
     if (props) expiresAt = this.expiryFor(props, arrivedAt);
     else if (this.settings.messageTtl !== undefined) expiresAt = arrivedAt + this.settings.messageTtl;
@@ -418,7 +423,7 @@ export class Queue {
   /** Next ready message for basic.get, or undefined when empty. The head must be ready (headReady). */
   get(noAck: boolean): QueueEntry | undefined {
     this.touch();
-    this.expireHeads(Date.now());
+    this.expireHeads(steadyNow());
     if (!this.headReady()) throw new Error('queue head is paged out: wait with whenHeadReady first');
     const entry = this.take();
     if (!entry) {
@@ -535,7 +540,7 @@ export class Queue {
   /** Timer: expire heads, sweep the middle when due, and arm for the next expiry. */
   private expireNow(): void {
     if (this.deleted) return;
-    const now = Date.now();
+    const now = steadyNow();
     this.expireHeads(now);
     let nextMiddle = Infinity;
     if (this.needSweep && now >= this.lastSweep + EXPIRY_SWEEP_MS) {
@@ -598,7 +603,7 @@ export class Queue {
 
   /** The queue was used (basic.get, redeclare, a consumer): restarts the x-expires clock. */
   touch(): void {
-    this.lastUsed = Date.now();
+    this.lastUsed = steadyNow();
   }
 
   private armIdle(): void {
@@ -610,26 +615,29 @@ export class Queue {
   private checkIdle(): void {
     const ttl = this.settings.expires;
     if (ttl === undefined || this.deleted || this.consumerSet.size > 0) return;
-    if (Date.now() >= this.lastUsed + ttl) this.host.expired(this);
+    if (steadyNow() >= this.lastUsed + ttl) this.host.expired(this);
     else this.armIdle();
   }
 
   // ---------- delivery ----------
 
-  /** Delivers ready messages to consumers with credit until either runs out. */
-  dispatch(): void {
+  /**
+   * Delivers ready messages to consumers with credit until either runs out. `at`: the time expiry is
+   * judged at (0 = now).
+   */
+  dispatch(at = 0): void {
     // Deliveries can cause re-entrant calls (a consumer's deliver may close its channel); one loop
     // at a time keeps the round-robin state consistent.
     if (this.dispatching || this.deleted) return;
     this.dispatching = true;
     const consumers = this.consumerSet;
-    let now = 0;
+    let now = at;
     try {
       while (this.readyCount > 0 && consumers.size > 0) {
         const lane = this.headLane() as Lane;
         const head = lane.items.peek() as QueueEntry;
         if (head.expiresAt !== 0) {
-          now ||= Date.now();
+          now ||= steadyNow();
           if (head.expiresAt < now) {
             this.expireHeads(now);
             continue;
@@ -704,7 +712,7 @@ export class Queue {
     // Back over a length limit (x-max-length counts ready messages): with drop-head, heads go, as
     // in RabbitMQ; the reject modes only refuse new publishes.
     this.enforceDropHead();
-    const now = Date.now();
+    const now = steadyNow();
     this.expireHeads(now);
     if (this.consumerSet.size > 0) this.dispatch();
   }
