@@ -53,6 +53,20 @@ type State = 'open' | 'closing';
 /** a multi-frame body's buffer holds at most this many times the bytes received so far (handleBody) */
 const BODY_AHEAD = 8;
 
+/**
+ * The size of a multi-frame body's buffer once `received` of its `bodySize` bytes are in: sized by what
+ * arrived, never by what the header merely announced, at most BODY_AHEAD times the bytes received so
+ * far (a 1 MiB body in 128 KiB frames still gets its whole buffer at the first frame), growing by that
+ * factor as more comes. Otherwise a client announcing 128 MiB on each of 2,047 channels and sending
+ * ten bytes would make the broker allocate 256 GiB. A frame's payload is frame_max - 8 bytes, so eight
+ * of them fall 64 bytes short of 1 MiB: a rest smaller than what arrived so far is taken at once rather
+ * than by growing (and copying the whole body again) for its last few bytes.
+ */
+function bodyBufferSize(bodySize: number, received: number): number {
+  const size = Math.min(bodySize, BODY_AHEAD * received);
+  return bodySize - size < received ? bodySize : size;
+}
+
 /** A publish whose content header and body frames are still arriving. */
 interface PendingPublish {
   exchange: Exchange;
@@ -224,20 +238,11 @@ export class Channel implements ReplyTarget, ChannelInfo {
       this.completePublish(p, payload);
       return;
     }
-    // Several frames: copy each into one body buffer rather than keeping copies of the frames and
-    // joining them at the end (for 1 MiB bodies that halves the bytes copied and allocated). The
-    // buffer is sized by what arrived, never by what the header merely announced: at most
-    // BODY_AHEAD times the bytes received so far (a 1 MiB body in 128 KiB frames still gets its whole
-    // buffer at the first frame), growing by that factor as more comes. Otherwise a client announcing
-    // 128 MiB on each of 2,047 channels and sending ten bytes would make the broker allocate 256 GiB.
+    // Several frames: copy each into one body buffer (bodyBufferSize) rather than keeping copies of
+    // the frames and joining them at the end (for 1 MiB bodies that halves the bytes copied).
     const at = p.received - payload.length;
     if (p.body === undefined || p.body.length < p.received) {
-      // A frame's payload is frame_max - 8 bytes, so eight of them fall 64 bytes short of 1 MiB: a
-      // rest smaller than what arrived so far is taken at once rather than by growing (and copying
-      // the whole body again) for its last few bytes.
-      let size = Math.min(p.bodySize, BODY_AHEAD * p.received);
-      if (p.bodySize - size < p.received) size = p.bodySize;
-      const grown = Buffer.allocUnsafe(size);
+      const grown = Buffer.allocUnsafe(bodyBufferSize(p.bodySize, p.received));
       if (p.body !== undefined) p.body.copy(grown, 0, 0, at);
       p.body = grown;
     }
@@ -250,14 +255,21 @@ export class Channel implements ReplyTarget, ChannelInfo {
 
   /**
    * Where the parser may gather the next body frame, of `size` bytes, when it arrives split across
-   * reads: its place in the body buffer, so its bytes are copied once, from the read buffers.
-   * Only once handleBody has made that buffer large enough: this never allocates, so the bound on
-   * what a client can make the broker allocate (BODY_AHEAD) holds. Undefined otherwise, or when
-   * handleBody would refuse such a frame; the frame then arrives as usual.
+   * reads: its place in the body buffer, so its bytes are copied once from the read buffers, or read
+   * there directly (socket-reader.ts). For a body's first frame this allocates the body buffer as
+   * handleBody would once that frame is in: ahead of the frame's bytes, but for the one frame in flight
+   * on the connection only, so a client stalling mid-frame holds at most BODY_AHEAD times frame_max.
+   * Undefined when handleBody would refuse such a frame (or the buffer is too small for it: it then
+   * grows in handleBody), and the frame arrives as usual.
    */
   bodyTarget(size: number): Buffer | undefined {
     const p = this.pending;
-    if (this.parked || this.state === 'closing' || !p || p.body === undefined) return undefined;
+    if (this.parked || this.state === 'closing' || !p || p.properties === undefined) return undefined;
+    if (p.received + size > p.bodySize) return undefined;
+    if (p.body === undefined) {
+      if (p.received !== 0) return undefined;
+      p.body = Buffer.allocUnsafe(bodyBufferSize(p.bodySize, size));
+    }
     if (p.received + size > p.body.length) return undefined;
     return p.body.subarray(p.received, p.received + size);
   }

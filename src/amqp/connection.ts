@@ -29,6 +29,7 @@ import { Channel } from './channel.js';
 import { directReplyTo } from './direct-reply-to.js';
 import { Outbox } from './outbox.js';
 import { PUBLISH_BUDGET, yieldTurn, type Yielder } from './read-fairness.js';
+import { installReader, type ReadTarget } from './socket-reader.js';
 import { offeredMechanisms, saslLogin, type SaslConfig } from './sasl.js';
 import { serverProperties } from './server-properties.js';
 import { tuneRefusal } from './tune-limits.js';
@@ -57,6 +58,11 @@ const CLOSE_TIMEOUT_MS = 3000;
  * resume on 'drain' (see writable()).
  */
 const WRITE_HIGH_WATER = 1024 * 1024;
+/**
+ * Rest of a body frame worth a read of its own straight into the message body (socket-reader.ts):
+ * smaller rests come with the next ordinary read and are copied.
+ */
+const DIRECT_READ_MIN = 16 * 1024;
 
 type Phase = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'running' | 'closing' | 'closed';
 
@@ -134,7 +140,15 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     });
 
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const reader: ReadTarget = {
+      directTarget: () => this.parser.directTarget(DIRECT_READ_MIN),
+      readLimit: () => this.parser.readLimit(),
+      readDirect: (n) => this.onDirectRead(n),
+      readChunk: (chunk) => this.onData(chunk),
+    };
+    if (this.tls !== undefined || !installReader(socket, reader)) {
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    }
     socket.on('drain', () => this.onDrain());
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => this.onSocketClose());
@@ -232,6 +246,14 @@ export class Connection implements Session, ConnectionInfo, Yielder {
   }
 
   // ---------- input ----------
+
+  /** Bytes the socket reader put straight into a body frame's place (socket-reader.ts). */
+  private onDirectRead(n: number): void {
+    this.lastRead = performance.now();
+    this.bytesIn += n;
+    this.reads++;
+    this.parser.readDirect(n);
+  }
 
   private onData(chunk: Buffer): void {
     this.lastRead = performance.now();

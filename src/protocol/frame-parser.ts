@@ -186,6 +186,34 @@ export class FrameParser {
     return pos + 1;
   }
 
+  /**
+   * Where the next bytes from the socket may be read to directly: the rest of the payload of the body
+   * frame being gathered, when at least `min` bytes of it are still to come and nothing is held back.
+   * The caller then reports the bytes it read there with readDirect, and resumes pushing after them.
+   */
+  directTarget(min: number): Buffer | undefined {
+    const target = this.target;
+    if (target === undefined || this.stopped || this.failed || this.pendingBytes > 0) return undefined;
+    if (target.length - this.targetLen < min) return undefined;
+    return target.subarray(this.targetLen);
+  }
+
+  /**
+   * How many bytes the next ordinary read should take at most, 0 for no limit: once a gathered body
+   * frame's payload is all in, just its end octet and the next frame's header (8 bytes), so that when
+   * another body frame follows, directTarget can offer its whole payload.
+   */
+  readLimit(): number {
+    const target = this.target;
+    if (target === undefined || this.targetLen < target.length || this.pendingBytes > 0) return 0;
+    return 1 + HEADER;
+  }
+
+  /** `n` bytes were read straight into the buffer directTarget returned. */
+  readDirect(n: number): void {
+    this.targetLen += n;
+  }
+
   /** Continues with bytes held back when the sink stopped the parser (call after clearing `stopped`). */
   resume(sink: FrameSink): void {
     if (this.pendingBytes > 0) this.push(Buffer.alloc(0), sink);
