@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { ChannelAccess } from '../auth/channel-access.js';
 import { Message } from '../core/message.js';
+import { POOLED_BODY_MIN, takeBody } from '../core/body-pool.js';
 import type { Queue, QueueEntry } from '../core/queue/queue.js';
 import { VHost } from '../core/vhost.js';
 import type { Exchange } from '../core/exchange/exchange.js';
@@ -67,6 +68,15 @@ function bodyBufferSize(bodySize: number, received: number): number {
   return bodySize - size < received ? bodySize : size;
 }
 
+/**
+ * A body buffer of `size` bytes for `p`: from the body pool when it is the whole of a large body, so
+ * that memory comes back for the next message once this one has been delivered (body-pool.ts).
+ */
+function allocateBody(p: PendingPublish, size: number): Buffer {
+  p.pooled = size === p.bodySize && size >= POOLED_BODY_MIN;
+  return p.pooled ? takeBody(size) : Buffer.allocUnsafe(size);
+}
+
 /** A publish whose content header and body frames are still arriving. */
 interface PendingPublish {
   exchange: Exchange;
@@ -80,6 +90,8 @@ interface PendingPublish {
    * of them arrives and filled in place (one copy per byte); a single-frame body is used as is
    */
   body: Buffer | undefined;
+  /** `body` is pool memory (body-pool.ts) */
+  pooled: boolean;
   received: number;
 }
 
@@ -242,7 +254,7 @@ export class Channel implements ReplyTarget, ChannelInfo {
     // the frames and joining them at the end (for 1 MiB bodies that halves the bytes copied).
     const at = p.received - payload.length;
     if (p.body === undefined || p.body.length < p.received) {
-      const grown = Buffer.allocUnsafe(bodyBufferSize(p.bodySize, p.received));
+      const grown = allocateBody(p, bodyBufferSize(p.bodySize, p.received));
       if (p.body !== undefined) p.body.copy(grown, 0, 0, at);
       p.body = grown;
     }
@@ -268,7 +280,7 @@ export class Channel implements ReplyTarget, ChannelInfo {
     if (p.received + size > p.bodySize) return undefined;
     if (p.body === undefined) {
       if (p.received !== 0) return undefined;
-      p.body = Buffer.allocUnsafe(bodyBufferSize(p.bodySize, size));
+      p.body = allocateBody(p, bodyBufferSize(p.bodySize, size));
     }
     if (p.received + size > p.body.length) return undefined;
     return p.body.subarray(p.received, p.received + size);
@@ -437,6 +449,7 @@ export class Channel implements ReplyTarget, ChannelInfo {
           decoded: undefined,
           bodySize: 0,
           body: undefined,
+          pooled: false,
           received: 0,
         };
         return;
@@ -553,6 +566,7 @@ export class Channel implements ReplyTarget, ChannelInfo {
   private completePublish(p: PendingPublish, body: Buffer): void {
     this.pending = undefined;
     let msg = new Message(p.exchange.name, p.routingKey, p.properties as Buffer, body, p.decoded);
+    if (p.pooled && body === p.body) msg.fromPool();
     if (p.decoded?.replyTo === REPLY_QUEUE) msg = withReplyAddress(msg, this.replyConsumer);
     if (msg.has(M.BASIC_PROPERTY_FLAG.userId)) {
       const uid = msg.properties.userId;
@@ -676,7 +690,7 @@ export class Channel implements ReplyTarget, ChannelInfo {
       exchange: msg.exchange,
       routingKey: msg.routingKey,
     });
-    out.content(this.id, 60, propertiesFor(queue, entry, msg), msg.body);
+    out.content(this.id, 60, propertiesFor(queue, entry, msg), msg.lend(), msg.onLoan ? msg : undefined);
     if (c.noAck) this.stats.deliverNoAck++;
     else this.stats.deliver++;
     if (entry.redelivered) this.stats.redeliver++;
@@ -735,7 +749,7 @@ export class Channel implements ReplyTarget, ChannelInfo {
       routingKey: msg.routingKey,
       messageCount: q.messageCount,
     });
-    out.content(this.id, 60, propertiesFor(q, entry, msg), msg.body);
+    out.content(this.id, 60, propertiesFor(q, entry, msg), msg.lend(), msg.onLoan ? msg : undefined);
     this.session.answered();
     if (noAck) this.stats.getNoAck++;
     else this.stats.get++;
@@ -752,7 +766,11 @@ export class Channel implements ReplyTarget, ChannelInfo {
 
   private settle(ds: Delivery[]): void {
     this.releaseCredit(ds);
-    for (const d of ds) d.queue.settle(d.entry);
+    for (const d of ds) {
+      d.queue.settle(d.entry);
+      // Acked: the broker is done with the message, and its body may go back to the pool.
+      d.entry.msg?.release(true, false);
+    }
     this.stats.ack += ds.length;
     this.resume();
   }

@@ -63,6 +63,13 @@ const WRITE_HIGH_WATER = 1024 * 1024;
  * smaller rests come with the next ordinary read and are copied.
  */
 const DIRECT_READ_MIN = 16 * 1024;
+/**
+ * Body frames from this size on make the reader read frame boundaries exactly (FrameParser.readLimit),
+ * and the start of the next message in at most MESSAGE_HEAD bytes: two more reads per frame, paid for
+ * by every payload byte landing in place instead of being copied.
+ */
+const BIG_FRAME = 64 * 1024;
+const MESSAGE_HEAD = 4 * 1024;
 
 type Phase = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'running' | 'closing' | 'closed';
 
@@ -142,7 +149,7 @@ export class Connection implements Session, ConnectionInfo, Yielder {
     socket.setNoDelay(true);
     const reader: ReadTarget = {
       directTarget: () => this.parser.directTarget(DIRECT_READ_MIN),
-      readLimit: () => this.parser.readLimit(),
+      readLimit: () => this.parser.readLimit(BIG_FRAME, MESSAGE_HEAD),
       readDirect: (n) => this.onDirectRead(n),
       readChunk: (chunk) => this.onData(chunk),
     };

@@ -19,6 +19,11 @@ const ZERO_COPY_MIN = 16 * 1024;
 
 type Encoder<A> = (w: Writer, args: A) => void;
 
+/** A body lent to the outbox (Message.lend): told when the socket is done with it. */
+export interface BodyLoan {
+  release(ok: boolean, held: boolean): void;
+}
+
 const dirty = new Set<Outbox>();
 let flushScheduled = false;
 
@@ -34,6 +39,8 @@ export class Outbox {
   /** finished segments (encoded frames copied out, or large bodies by reference) awaiting the flush */
   private segments: Buffer[] = [];
   private segmentBytes = 0;
+  /** bodies lent to the segments above, released when the write carrying them completes */
+  private loans: BodyLoan[] = [];
   /** set once the socket is gone: further frames are dropped */
   closed = false;
   /** bytes written to the socket in total, for stats (send_oct) */
@@ -84,9 +91,13 @@ export class Outbox {
     this.schedule();
   }
 
-  /** Content header (raw property bytes as received) and body frames split at frame_max. */
-  content(channel: number, classId: number, properties: Buffer, body: Buffer): void {
+  /**
+   * Content header (raw property bytes as received) and body frames split at frame_max. With `loan`,
+   * the body was lent (Message.lend) and is released once its write completed.
+   */
+  content(channel: number, classId: number, properties: Buffer, body: Buffer, loan?: BodyLoan): void {
     if (this.closed) return;
+    if (loan !== undefined) this.loans.push(loan);
     const w = this.w;
     const size = body.length;
     w.ensure(7 + 12 + properties.length + 1);
@@ -163,9 +174,11 @@ export class Outbox {
 
   flush(): void {
     if (this.closed) {
+      // Lent bodies never written stay unreleased: they are simply never reused.
       this.w.pos = 0;
       this.segments = [];
       this.segmentBytes = 0;
+      this.loans = [];
       return;
     }
     this.cut();
@@ -176,11 +189,22 @@ export class Outbox {
     this.writes++;
     this.segmentBytes = 0;
     this.lastWrite = performance.now();
+    const loans = this.loans;
+    // Writes complete in order: the last one's callback says the socket is done with them all.
+    let done: ((err?: Error | null) => void) | undefined;
+    if (loans.length > 0) {
+      this.loans = [];
+      done = (err) => {
+        for (const l of loans) l.release(!err, true);
+      };
+    }
     if (segs.length === 1) {
-      this.socket.write(segs[0] as Buffer);
+      this.socket.write(segs[0] as Buffer, done);
     } else {
       this.socket.cork();
-      for (const s of segs) this.socket.write(s);
+      const last = segs.length - 1;
+      for (let i = 0; i < last; i++) this.socket.write(segs[i] as Buffer);
+      this.socket.write(segs[last] as Buffer, done);
       this.socket.uncork();
     }
     // The kernel took everything at once: no 'drain' will come, so say here that there is room.

@@ -48,6 +48,8 @@ export class FrameParser {
   /** payload bytes gathered into `target` so far, and the frame's channel */
   private targetLen = 0;
   private targetChannel = 0;
+  /** payload size of the last body frame completed by gathering (readLimit), 0 once used */
+  private lastGathered = 0;
 
   constructor(frameMax: number) {
     this.frameMax = frameMax;
@@ -182,6 +184,7 @@ export class FrameParser {
     this.target = undefined;
     this.targetLen = 0;
     this.need = 0;
+    this.lastGathered = target.length;
     sink.onFrame(FRAME_BODY, this.targetChannel, target);
     return pos + 1;
   }
@@ -199,14 +202,24 @@ export class FrameParser {
   }
 
   /**
-   * How many bytes the next ordinary read should take at most, 0 for no limit: once a gathered body
-   * frame's payload is all in, just its end octet and the next frame's header (8 bytes), so that when
-   * another body frame follows, directTarget can offer its whole payload.
+   * How many bytes the next ordinary read should take at most (0: no limit) while large body frames
+   * (payloads of `big` bytes or more) stream in, so that their payloads are read in place
+   * (directTarget) rather than into a read buffer and copied:
+   * - a large frame's payload is all in: just its end octet and the next frame's header (8 bytes), so
+   *   that when another body frame follows, its whole payload can be offered;
+   * - after a large frame, a small rest of the next (the last of a body, too small for a read of its
+   *   own) or the start of another frame: that rest, its end octet and `head` bytes, enough for a new
+   *   message's method frame, content header and the header of its first body frame.
+   * Small frames never limit reads: extra reads would cost them more than the copies they save.
    */
-  readLimit(): number {
+  readLimit(big: number, head: number): number {
     const target = this.target;
-    if (target === undefined || this.targetLen < target.length || this.pendingBytes > 0) return 0;
-    return 1 + HEADER;
+    if (target !== undefined && target.length >= big) {
+      return this.targetLen === target.length && this.pendingBytes === 0 ? 1 + HEADER : 0;
+    }
+    if (this.lastGathered < big) return 0;
+    this.lastGathered = 0; // once: if that was not enough, ordinary reads bring the rest
+    return target === undefined ? head : target.length - this.targetLen + 1 + head;
   }
 
   /** `n` bytes were read straight into the buffer directTarget returned. */

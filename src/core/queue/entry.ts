@@ -22,6 +22,8 @@ export interface QueueEntry {
   readonly lane: number;
   /** times it came back to the queue unacked (for x-delivery-limit and x-delivery-count) */
   returns: number;
+  /** this entry holds the message's pooled body (Message.holdForEntry); released once, in forget */
+  bodyHeld: boolean;
 }
 
 /**

@@ -248,7 +248,7 @@ export class Queue {
     const storeId = ref ? (this.storeValue?.id ?? 0) : 0;
     const s = this.settings;
     const limited = s.maxLength !== undefined || s.maxLengthBytes !== undefined;
-    if (limited && s.overflow !== 'drop-head' && !this.fits(1, msg.body.length)) {
+    if (limited && s.overflow !== 'drop-head' && !this.fits(1, msg.bodySize)) {
       if (ref) this.storeValue?.store.ack(storeId, ref);
       if (s.overflow === 'reject-publish-dlx' && s.deadLetterExchange !== undefined) {
         this.host.deadLetter(this, [msg], 'maxlen');
@@ -260,7 +260,7 @@ export class Queue {
     const expiresAt = ttlActive ? this.expiryFor(msg, arrived) : 0;
     const entry: QueueEntry = {
       msg,
-      size: msg.body.length,
+      size: msg.bodySize,
       seq: this.nextSeq++,
       redelivered: false,
       ref,
@@ -269,6 +269,7 @@ export class Queue {
       expiresAt,
       lane: this.laneFor(msg),
       returns: 0,
+      bodyHeld: msg.holdForEntry(),
     };
     this.pushEntry(entry);
     this.account();
@@ -378,6 +379,7 @@ export class Queue {
       expiresAt,
       lane,
       returns: extra.returns ?? 0,
+      bodyHeld: false,
     };
     (this.lanes[lane] as Lane).pushRestored(entry);
     this.readyCount++;
@@ -455,6 +457,10 @@ export class Queue {
 
   /** The message is gone from this queue for good: release it in the store. */
   private forget(entry: QueueEntry): void {
+    if (entry.bodyHeld) {
+      entry.bodyHeld = false;
+      entry.msg?.entryGone();
+    }
     if (entry.ref && this.storeValue) this.storeValue.store.ack(entry.storeId, entry.ref);
   }
 
