@@ -18,19 +18,11 @@ import {
   publishMethod,
   queueDeclareMethod,
 } from '../helpers/raw-client.js';
+import { prng } from '../helpers/prng.js';
 import { waitFor } from '../helpers/wait.js';
 
 const FRAME_MAX = 131072;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-/** A deterministic pseudo-random generator, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 0x100000000;
-  };
-}
 
 /** The frames of one basic.publish of `body`, split at frame_max. */
 function publishFrames(exchange: string, routingKey: string, body: Buffer): Buffer {
