@@ -25,9 +25,9 @@ import type { Socket } from 'node:net';
 /**
  * Bytes of a connection's first read slab, and of its slabs at most (Node's own read size). A
  * connection's slabs double from the first size whenever a read fills all the room it was offered:
- * an idle connection, which read its handshake and nothing since, keeps a 4 KiB slab, not 64.
+ * an idle connection, which read its handshake and nothing since, keeps a 1 KiB slab, not 64.
  */
-const FIRST_SLAB = 4 * 1024;
+const FIRST_SLAB = 1024;
 export const SLAB_SIZE = 64 * 1024;
 
 export interface ReadTarget {
