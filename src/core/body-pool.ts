@@ -10,8 +10,8 @@
  *
  * Safety: a body comes back only when nothing can read it any more: Message counts what holds it
  * (its queue entries and the socket writes carrying it) and gives up on recycling for good as soon as
- * anything else reads its body (the store, paging, the HTTP API, dead-lettering, tracing...). What
- * comes back is detached first: its memory moves to a new ArrayBuffer, so a Buffer view somebody
+ * anything else reads its body (the store, paging, the HTTP API, dead-lettering, delayed messages...).
+ * What comes back is detached first: its memory moves to a new ArrayBuffer, so a Buffer view somebody
  * kept by mistake reads as empty (length 0), never as another message's bytes.
  */
 
