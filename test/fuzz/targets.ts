@@ -7,6 +7,9 @@
  *   and its properties decoded; anything thrown that is not an AmqpError is a crash, and so is a
  *   decoded method or property set that cannot be encoded again, or decoded again after that (the
  *   broker re-encodes decoded arguments and properties: definitions, dead-lettering, the HTTP API).
+ * - in-place: the frame parser driven as the socket reader drives it (socket-reader.ts), reads of random
+ *   sizes going straight into body frames where it offers that, must hand out exactly the frames, and
+ *   the same refusal, as the input pushed whole (a differential oracle).
  * - table: a field table decoded, re-encoded and decoded again, likewise.
  * - properties: basic properties decoded, re-encoded and decoded again, likewise.
  * - dispatch: a whole Connection of a memory-only broker, on an in-memory socket, fed the protocol
@@ -21,11 +24,12 @@ import { DEFAULT_MECHANISMS } from '../../src/amqp/sasl.js';
 import { Warren } from '../../src/index.js';
 import { decodeProperties, parseContentHeader } from '../../src/protocol/content-header.js';
 import { AmqpError } from '../../src/protocol/errors.js';
-import { FrameParser } from '../../src/protocol/frame-parser.js';
+import { FrameParser, type FrameSink } from '../../src/protocol/frame-parser.js';
 import * as M from '../../src/protocol/generated/methods.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
 import { FakeSocket } from './fake-socket.js';
+import { prng } from '../helpers/prng.js';
 
 /** A bug found by a target: `signature` groups inputs that hit the same one. */
 export class Crash extends Error {
@@ -118,6 +122,76 @@ const frames: Target = {
       parser.push(input.subarray(0, cut), sink);
       parser.push(input.subarray(cut), sink);
     });
+  },
+  close: async () => {},
+};
+
+interface ParsedStream {
+  frames: [number, number, Buffer][];
+  refused: string | undefined;
+}
+
+/** The frames `feed` gets out of a parser, with the error that stopped it, if any. */
+function parsedBy(feed: (p: FrameParser, sink: FrameSink) => void): ParsedStream {
+  const frames: [number, number, Buffer][] = [];
+  const sink: FrameSink = {
+    onFrame: (type, channel, payload) => frames.push([type, channel, Buffer.from(payload)]),
+    bodyTarget: (_channel, size) => Buffer.alloc(size),
+  };
+  let refused: string | undefined;
+  refusalsOnly('frame parser', () => {
+    try {
+      feed(new FrameParser(131072), sink);
+    } catch (e) {
+      if (e instanceof AmqpError) refused = e.message;
+      throw e;
+    }
+  });
+  return { frames, refused };
+}
+
+/** Reads `stream` into the parser the way the socket reader does, read sizes drawn from `rand`. */
+function readInPlace(p: FrameParser, sink: FrameSink, stream: Buffer, rand: () => number): void {
+  let pos = 0;
+  while (pos < stream.length && !p.failed) {
+    const want = 1 + Math.floor(rand() * 300);
+    // Thresholds of one byte, so that the small frames of the recorded sessions take these paths too.
+    const direct = p.directTarget(1);
+    if (direct !== undefined) {
+      const n = Math.min(direct.length, stream.length - pos, want);
+      stream.copy(direct, 0, pos, pos + n);
+      p.readDirect(n);
+      pos += n;
+      continue;
+    }
+    const limit = p.readLimit(1, 1 + Math.floor(rand() * 64));
+    const n = Math.min(stream.length - pos, limit > 0 ? Math.min(limit, want) : want);
+    p.push(Buffer.from(stream.subarray(pos, pos + n)), sink);
+    pos += n;
+  }
+}
+
+const inPlace: Target = {
+  name: 'in-place',
+  seeds: (sessions) => [...sessions],
+  async run(input) {
+    const whole = parsedBy((p, sink) => p.push(input, sink));
+    const rand = prng(input.length * 31 + (input[0] ?? 0));
+    const piecewise = parsedBy((p, sink) => readInPlace(p, sink, input, rand));
+    const same =
+      whole.refused === piecewise.refused &&
+      whole.frames.length === piecewise.frames.length &&
+      whole.frames.every(([t, c, b], i) => {
+        const [t2, c2, b2] = piecewise.frames[i] as [number, number, Buffer];
+        return t === t2 && c === c2 && b.equals(b2);
+      });
+    if (!same) {
+      throw new Crash(
+        'in-place reading differs from a whole push',
+        `${whole.frames.length} frames / ${String(whole.refused)} against ` +
+          `${piecewise.frames.length} frames / ${String(piecewise.refused)}`,
+      );
+    }
   },
   close: async () => {},
 };
@@ -251,5 +325,5 @@ function dispatchTarget(): Target {
 
 /** Every target, by name. The dispatch target holds a broker: close it when done. */
 export function createTargets(): Target[] {
-  return [frames, table, properties, dispatchTarget()];
+  return [frames, inPlace, table, properties, dispatchTarget()];
 }
